@@ -1,0 +1,1 @@
+"""Hearth's desktop shell: the only package that imports PySide6."""

@@ -1,0 +1,78 @@
+"""``hearth`` and ``python -m app`` on the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wizard import __version__
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+
+
+def test_python_dash_m_app_prints_the_version() -> None:
+    result = _run([sys.executable, "-m", "app", "--version"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Hearth {__version__}"
+
+
+def test_the_hearth_command_is_installed_and_prints_the_version() -> None:
+    script = Path(sys.executable).parent / ("hearth.exe" if os.name == "nt" else "hearth")
+    assert script.exists(), "the `hearth` entry point is not installed (pip install -e .)"
+    result = _run([str(script), "--version"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Hearth {__version__}"
+
+
+def test_version_and_help_answer_without_loading_qt() -> None:
+    probe = (
+        "import sys\n"
+        "from app.__main__ import main\n"
+        "for args in (['--version'], ['--help']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as stop:\n"
+        "        assert stop.code == 0, stop.code\n"
+        "print('QT', any(m.startswith('PySide6') for m in sys.modules))\n"
+    )
+    result = _run([sys.executable, "-c", probe])
+    assert result.returncode == 0, result.stderr
+    assert "QT False" in result.stdout
+
+
+def test_an_unknown_option_is_refused_plainly() -> None:
+    result = _run([sys.executable, "-m", "app", "--frobnicate"])
+    assert result.returncode == 2
+    assert "unrecognized arguments: --frobnicate" in result.stderr
+
+
+def test_bare_hearth_opens_the_main_window(qapp, qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``main([])`` is what ``hearth`` runs: it must show a real window and run the event loop."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.__main__ import main
+    from app.main_window import MainWindow
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # main() installs its own
+    seen: list[str] = []
+
+    def look_then_quit() -> None:
+        seen.extend(w.windowTitle() for w in QApplication.topLevelWidgets()
+                    if isinstance(w, MainWindow) and w.isVisible())
+        for widget in QApplication.topLevelWidgets():
+            widget.close()
+        QApplication.quit()
+
+    QTimer.singleShot(300, look_then_quit)
+    assert main([]) == 0
+    assert seen == ["Hearth"]
