@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from app.commands import register_all
 from wizard import __version__
 from wizard.errors import HearthError
 
@@ -23,13 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without arguments to open the window.",
     )
     parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    register_all(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_in = sys.argv[1:] if argv is None else argv
-    build_parser().parse_args(args_in)
+    args = build_parser().parse_args(args_in)
 
     from wizard.logs import setup_logging
 
@@ -41,9 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         log.info("Hearth %s starting; log file %s", __version__, log_file)
 
     try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return handler(args)
         from app.gui import run_gui
 
         return run_gui([sys.argv[0], *args_in])
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
     except HearthError as exc:
         log.exception("Hearth stopped with an error")
         print(exc.for_terminal(), file=sys.stderr)
