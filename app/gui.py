@@ -42,8 +42,11 @@ def run_gui(argv: list[str]) -> int:
     """Show the main window and run the event loop until it closes."""
     from app.main_window import MainWindow
 
+    from app.tasks import cancel_all_and_wait
+
     app = create_application(argv)
     _install_excepthook()
+    app.aboutToQuit.connect(cancel_all_and_wait)
     window = MainWindow()
     window.show()
     log.info("Main window shown")

@@ -1,0 +1,102 @@
+"""app.tasks runs core work off the UI thread and reports back on it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QThread, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.tasks import cancel_all_and_wait, run_task
+from wizard.errors import HearthError
+
+
+def _on_ui_thread() -> bool:
+    return QThread.currentThread() is QApplication.instance().thread()
+
+
+def test_progress_and_result_arrive_on_the_ui_thread(qtbot) -> None:
+    worker_threads: list[bool] = []
+    seen: list[tuple[str, object, bool]] = []
+
+    def work(progress, cancel):
+        worker_threads.append(_on_ui_thread())
+        for step in range(3):
+            progress(step)
+        return "done"
+
+    handle = run_task(work, on_progress=lambda p: seen.append(("progress", p, _on_ui_thread())),
+                      on_success=lambda r: seen.append(("result", r, _on_ui_thread())))
+    qtbot.waitUntil(lambda: ("result", "done", True) in seen, timeout=5000)
+    assert worker_threads == [False], "the work ran on the UI thread"
+    assert seen == [("progress", 0, True), ("progress", 1, True), ("progress", 2, True), ("result", "done", True)]
+    assert handle.wait(1) and not handle.running
+
+
+def test_an_error_is_delivered_with_its_plain_message(qtbot) -> None:
+    errors: list[tuple[BaseException, bool]] = []
+
+    def work(progress, cancel):
+        raise HearthError("The disk is full.", hint="Free some space.")
+
+    run_task(work, on_error=lambda exc: errors.append((exc, _on_ui_thread())))
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    [(exc, on_ui)] = errors
+    assert on_ui and isinstance(exc, HearthError) and exc.user_message == "The disk is full."
+
+
+def test_without_on_error_the_error_dialog_is_shown(qtbot, monkeypatch) -> None:
+    shown: list[BaseException] = []
+    monkeypatch.setattr("app.error_dialog.show_error", lambda parent, exc: shown.append(exc))
+
+    def work(progress, cancel):
+        raise ValueError("boom")
+
+    run_task(work)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert isinstance(shown[0], ValueError)
+
+
+def test_cancel_stops_the_work_and_the_window_never_freezes(qtbot) -> None:
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    finished: list[str] = []
+
+    def work(progress, cancel):
+        while not cancel.wait(0.01):
+            pass
+        return "stopped"
+
+    handle = run_task(work, on_success=finished.append)
+    qtbot.wait(300)  # the UI thread keeps ticking while the work runs
+    assert handle.running
+    assert len(ticks) >= 10
+    handle.cancel()
+    qtbot.waitUntil(lambda: finished == ["stopped"], timeout=5000)
+    timer.stop()
+
+
+def test_cancel_all_and_wait_stops_every_running_task(qtbot) -> None:
+    started = threading.Barrier(3)
+
+    def work(progress, cancel):
+        started.wait(5)
+        cancel.wait(10)
+        return None
+
+    handles = [run_task(work) for _ in range(2)]
+    started.wait(5)
+    assert cancel_all_and_wait(timeout=5)
+    assert not any(h.running for h in handles)
+
+
+def test_many_tasks_at_once_all_report(qtbot) -> None:
+    count = 20
+    results: list[int] = []
+    for number in range(count):
+        run_task(lambda progress, cancel, n=number: n * n, on_success=results.append)
+    qtbot.waitUntil(lambda: len(results) == count, timeout=10000)
+    assert sorted(results) == [n * n for n in range(count)]
