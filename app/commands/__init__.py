@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import importlib
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "app.commands.doctor",
+]
 
 
 def register_all(subparsers: argparse._SubParsersAction) -> None:
