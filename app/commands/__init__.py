@@ -16,6 +16,7 @@ import argparse
 import importlib
 
 COMMAND_MODULES: list[str] = [
+    "app.commands.download",
     "app.commands.doctor",
 ]
 

@@ -1,0 +1,72 @@
+"""``hearth download REPO FILE``: fetch one model file from the Hub or a mirror.
+
+Exit codes: 0 downloaded and verified; 1 an error (printed as a plain sentence);
+130 interrupted (Ctrl-C or SIGTERM) — the part already downloaded is kept and running
+the same command again continues from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "download", help="download a model file (resumes if interrupted)",
+        description="Download one model file, check it, and put it in Hearth's models folder. "
+        "If the download is interrupted, run the same command again to continue.")
+    parser.add_argument("repo", metavar="REPO", help="the model on the Hub, e.g. HuggingFaceTB/SmolLM2-135M-Instruct-GGUF")
+    parser.add_argument("file", metavar="FILE", help="the file in it, e.g. model-q4_k_m.gguf")
+    parser.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    parser.add_argument("--endpoint", default=None, metavar="URL",
+                        help="a Hub mirror to download from (default: HF_ENDPOINT or huggingface.co)")
+    parser.add_argument("--dest", type=Path, default=None, metavar="DIR",
+                        help="models folder to use instead of Hearth's own")
+    parser.set_defaults(handler=run)
+
+
+def _token() -> str | None:
+    """An access token for gated models: ``HF_TOKEN``, as huggingface_hub's own tools read it.
+
+    It is passed to the download as a parameter and never written to any file.
+    """
+    return os.environ.get("HF_TOKEN") or None
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.commands.progress_bar import TerminalProgressBar, human_bytes
+    from wizard.download import DownloadCancelled, download_from_hub
+
+    cancel = threading.Event()
+    bar = TerminalProgressBar()
+
+    def stop(signum: int, frame: object) -> None:
+        cancel.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # signal() works only there
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = download_from_hub(args.repo, args.file, revision=args.revision, endpoint=args.endpoint,
+                                   token=_token(), models_dir=args.dest,
+                                   progress=bar, cancel=cancel)
+    except DownloadCancelled:
+        bar.finish()
+        print("Stopped. What was downloaded so far is kept; run the same command again to continue.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BaseException:
+        bar.finish()
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"Saved {result.path} ({human_bytes(result.size)}, sha256 {result.digest}).")
+    return 0

@@ -1,0 +1,143 @@
+"""What to download and from where, asked of the Hub through huggingface_hub.
+
+huggingface_hub builds the URL (endpoint or mirror included), the headers (token, user
+agent), reads the file's metadata and the LFS sha256, and raises typed errors that are
+mapped here to plain Hearth errors. The bytes themselves are moved by ``transfer.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx2
+from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_url
+from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from wizard import __version__
+from wizard.download.errors import AccessDeniedError, DownloadNetworkError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+METADATA_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of one commit of a repository, with what is needed to verify it.
+
+    ``sha256`` is the Hub's LFS sha256 (model weights are always in LFS); for a small
+    non-LFS file it is ``None`` and ``git_sha1`` (the git blob id) is checked instead.
+    """
+
+    repo_id: str
+    filename: str
+    revision: str
+    commit: str
+    url: str  # pinned to ``commit``, so a moving branch cannot mix two versions
+    size: int
+    sha256: str | None
+    git_sha1: str | None
+    endpoint: str | None
+
+    @property
+    def identity(self) -> str:
+        """What must not change for a partial file to be continued."""
+        return self.sha256 or self.git_sha1 or f"{self.commit}:{self.size}"
+
+
+def hub_headers(token: str | None) -> dict[str, str]:
+    """Authorization (only if ``token``) and Hearth's user agent; never the CLI's stored token."""
+    headers = build_hf_headers(token=token or False, library_name="hearth", library_version=__version__)
+    headers["Accept-Encoding"] = "identity"  # the byte count must be the file's
+    return headers
+
+
+def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
+                token_given: bool) -> Exception:
+    """The Hearth error to show for an error from huggingface_hub or the HTTP client."""
+    details = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, GatedRepoError):
+        return AccessDeniedError(
+            f"The model “{repo_id}” is only available after you accept its terms on Hugging Face"
+            + (", and your access token does not have that permission yet." if token_given else "."),
+            details=details)
+    if isinstance(exc, RepositoryNotFoundError):
+        return ModelNotFoundError(f"Hearth could not find the model “{repo_id}”.", details=details)
+    if isinstance(exc, RevisionNotFoundError):
+        return ModelNotFoundError(f"The model “{repo_id}” has no version called “{revision}”.",
+                                  hint="Leave the version empty to get the newest one.", details=details)
+    if isinstance(exc, RemoteEntryNotFoundError):
+        return ModelNotFoundError(f"The model “{repo_id}” has no file called “{filename}”.",
+                                  hint="Check the file name on the model's page.", details=details)
+    if isinstance(exc, HfHubHTTPError):
+        status = exc.response.status_code if exc.response is not None else 0
+        if status in (401, 403):
+            return AccessDeniedError(
+                "The download server refused access to this model"
+                + (": your access token was not accepted." if token_given else "."),
+                hint="Check your access token in Settings (it may have expired), then try again.",
+                details=details)
+        if status == 404:
+            return ModelNotFoundError(f"Hearth could not find “{filename}” in the model “{repo_id}”.",
+                                      details=details)
+        if status == 429:
+            return DownloadNetworkError("The download server is busy and asked Hearth to slow down.",
+                                        hint="Wait a few minutes and try again; nothing was lost.",
+                                        details=details)
+        return DownloadNetworkError(f"The download server had a problem (error {status}).",
+                                    hint="Try again later; nothing was lost.", details=details)
+    if isinstance(exc, OfflineModeIsEnabled):
+        return DownloadNetworkError("Hearth is set to work offline, so it did not download anything.",
+                                    hint="Unset HF_HUB_OFFLINE to allow downloads.", details=details)
+    if isinstance(exc, httpx2.TransportError | OSError):
+        return DownloadNetworkError("Hearth could not reach the download server.", details=details)
+    return exc
+
+
+def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint: str | None,
+                         token: str | None) -> RemoteFile:
+    """Ask the Hub for the file's commit, size and checksum (two small requests).
+
+    Raises:
+        ModelNotFoundError: repository, revision or file missing (or private without a token).
+        AccessDeniedError: gated model, or a token the server refuses.
+        DownloadNetworkError: the server is unreachable or answered with an error.
+    """
+    context = dict(repo_id=repo_id, filename=filename, revision=revision, token_given=bool(token))
+    url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
+    try:
+        meta = get_hf_file_metadata(url, token=token or False, endpoint=endpoint,
+                                    timeout=METADATA_TIMEOUT, library_name="hearth",
+                                    library_version=__version__)
+        commit = meta.commit_hash or revision
+        api = HfApi(endpoint=endpoint, token=token or False, library_name="hearth",
+                    library_version=__version__)
+        infos = api.get_paths_info(repo_id, [filename], revision=commit)
+    except Exception as exc:  # mapped below; anything unexpected is re-raised as is
+        mapped = plain_error(exc, **context)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+    entry = next((i for i in infos if getattr(i, "path", None) == filename and hasattr(i, "blob_id")), None)
+    if entry is None:
+        raise ModelNotFoundError(f"The model “{repo_id}” has no file called “{filename}”.",
+                                 details=f"paths-info at {commit} returned {infos!r}")
+    lfs = entry.lfs
+    size = lfs.size if lfs is not None else entry.size
+    if meta.size is not None and meta.size != size:
+        log.warning("size differs: HEAD says %s, paths-info says %s", meta.size, size)
+    return RemoteFile(
+        repo_id=repo_id, filename=filename, revision=revision, commit=commit,
+        url=hf_hub_url(repo_id, filename, revision=commit, endpoint=endpoint),
+        size=int(size), sha256=lfs.sha256 if lfs is not None else None,
+        git_sha1=None if lfs is not None else entry.blob_id, endpoint=endpoint,
+    )
