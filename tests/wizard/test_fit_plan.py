@@ -90,3 +90,15 @@ def test_helpers() -> None:
 def llama_like_header():
     built = llama_like()
     return parse_gguf_header(built.header, file_size=built.file_size)
+
+
+def test_a_fit_plan_becomes_the_engines_load_plan(tiny_model) -> None:
+    from wizard.engine.plan import LoadPlan
+    from wizard.gguf import read_gguf_header
+
+    plan = plan_load(read_gguf_header(tiny_model), ram_available_bytes=8 * GiB, min_ctx=2048,
+                     physical_cores=4)
+    engine = plan.engine_plan()
+    assert isinstance(engine, LoadPlan)
+    assert (engine.n_ctx, engine.n_gpu_layers, engine.n_threads, engine.kv_type, engine.flash_attn) == (
+        plan.n_ctx, plan.n_gpu_layers, plan.n_threads, plan.kv_type, plan.flash_attn)

@@ -8,10 +8,10 @@ from wizard.fit.estimate import (
     kv_bytes_per_layer,
     kv_cells,
 )
-from wizard.fit.plan import COMFORTABLE, CONTEXT_TOO_LONG, TIGHT, TOO_BIG, LoadPlan, plan_load
+from wizard.fit.plan import COMFORTABLE, CONTEXT_TOO_LONG, TIGHT, TOO_BIG, FitPlan, plan_load
 from wizard.fit.shape import ModelShape, ModelShapeError, model_shape
 
 __all__ = [
-    "COMFORTABLE", "CONTEXT_TOO_LONG", "TIGHT", "TOO_BIG", "LoadPlan", "plan_load", "KV_TYPES", "FitSettingsError", "MemoryEstimate", "ModelShape", "ModelShapeError", "estimate_memory",
+    "COMFORTABLE", "CONTEXT_TOO_LONG", "TIGHT", "TOO_BIG", "FitPlan", "plan_load", "KV_TYPES", "FitSettingsError", "MemoryEstimate", "ModelShape", "ModelShapeError", "estimate_memory",
     "kv_bytes_per_layer", "kv_cells", "model_shape",
 ]

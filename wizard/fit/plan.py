@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wizard.engine.plan import LoadPlan as EngineLoadPlan
 from wizard.fit.estimate import KV_TYPES, FitSettingsError, MemoryEstimate, estimate_memory
 from wizard.fit.shape import ModelShape, model_shape
 from wizard.gguf import GGUFHeader
@@ -22,7 +23,7 @@ CONTEXT_TOO_LONG = "context_too_long"  # the model was not trained for the conte
 
 
 @dataclass(frozen=True)
-class LoadPlan:
+class FitPlan:
     """What to pass to llama.cpp, the estimate behind it, and a plain reason."""
 
     verdict: str
@@ -37,6 +38,11 @@ class LoadPlan:
     @property
     def fits(self) -> bool:
         return self.verdict in (COMFORTABLE, TIGHT)
+
+    def engine_plan(self) -> EngineLoadPlan:
+        """The settings the engine loads the model with."""
+        return EngineLoadPlan(n_ctx=self.n_ctx, n_gpu_layers=self.n_gpu_layers, n_threads=self.n_threads,
+                              kv_type=self.kv_type, flash_attn=self.flash_attn)
 
 
 def default_headroom(ram_available_bytes: int) -> int:
@@ -75,7 +81,7 @@ def plan_load(
     physical_cores: int | None = None,
     headroom_bytes: int | None = None,
     gpu_headroom_bytes: int = 512 * MiB,
-) -> LoadPlan:
+) -> FitPlan:
     """The best way to load ``model`` in this much memory, or a verdict saying it does not fit.
 
     Tries contexts from ``wanted_ctx`` down to ``min_ctx`` (never below), and for each the
@@ -105,8 +111,8 @@ def plan_load(
                 return candidate
         return cpu_only
 
-    def plan(verdict: str, estimate: MemoryEstimate, reason: str) -> LoadPlan:
-        return LoadPlan(verdict, estimate.n_ctx, estimate.n_gpu_layers, threads, estimate.kv_type,
+    def plan(verdict: str, estimate: MemoryEstimate, reason: str) -> FitPlan:
+        return FitPlan(verdict, estimate.n_ctx, estimate.n_gpu_layers, threads, estimate.kv_type,
                         estimate.flash_attn, estimate, reason)
 
     if shape.n_ctx_train and min_ctx > shape.n_ctx_train:
@@ -114,7 +120,7 @@ def plan_load(
         return plan(CONTEXT_TOO_LONG, smallest,
                     f"This model can follow at most {shape.n_ctx_train} tokens of conversation, "
                     f"and this assistant needs {min_ctx}.")
-    tight: LoadPlan | None = None
+    tight: FitPlan | None = None
     estimate = None
     for n_ctx in context_candidates(min_ctx, wanted_ctx, shape.n_ctx_train):
         for kv_type in KV_TYPES:

@@ -23,7 +23,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_not_a_gguf_file(tmp_path: Path) -> None:
     path = tmp_path / "model.gguf"
     path.write_bytes(b"<html>Not found</html>" * 10)
-    with pytest.raises(ModelFileError, match="not GGUF"):
+    with pytest.raises(ModelFileError, match="not in the GGUF format"):
         validate_model_file(path)
 
 
@@ -39,5 +39,17 @@ def test_counts_the_file_cannot_hold(tmp_path: Path, tiny_model: Path) -> None:
     path.write_bytes(tiny_model.read_bytes()[:4096])  # a download cut short
     with pytest.raises(ModelFileError) as caught:
         validate_model_file(path)
-    assert caught.value.user_message == "The model file is damaged or incomplete."
+    assert "damaged" in caught.value.user_message
     assert isinstance(caught.value, OSError)
+
+
+def test_a_sound_header_with_its_tensor_data_cut_off_is_refused(tmp_path: Path, tiny_model: Path) -> None:
+    """The whole header is read: tensors pointing past the end of the file never reach llama.cpp."""
+    from wizard.gguf import read_gguf_header
+
+    header = read_gguf_header(tiny_model)
+    path = tmp_path / "model.gguf"
+    path.write_bytes(tiny_model.read_bytes()[: header.data_offset + 1000])
+    with pytest.raises(ModelFileError) as caught:
+        validate_model_file(path)
+    assert "damaged" in caught.value.user_message
