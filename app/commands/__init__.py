@@ -18,6 +18,7 @@ import importlib
 COMMAND_MODULES: list[str] = [
     "app.commands.download",
     "app.commands.doctor",
+    "app.commands.recipe",
 ]
 
 

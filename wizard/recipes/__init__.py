@@ -1,0 +1,34 @@
+"""Recipes: plain TOML files saying what a personal assistant is for and how it is set up.
+
+A recipe is data only (see recipes/README.md for the format). :func:`load_recipe`
+reads and checks one; :func:`shipped_recipes` lists the ones that come with Hearth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wizard.paths import recipes_dir
+from wizard.recipes.load import LoadedRecipe, load_recipe, parse_recipe_bytes, parse_recipe_text
+from wizard.recipes.problems import RecipeError, RecipeProblem
+from wizard.recipes.schema import SCHEMA_VERSION, Recipe
+
+NOT_RECIPES = frozenset({"catalog.toml"})
+
+__all__ = ["SCHEMA_VERSION", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
+           "load_recipe", "parse_recipe_bytes", "parse_recipe_text", "shipped_recipe_files",
+           "shipped_recipes"]
+
+
+def shipped_recipe_files() -> list[Path]:
+    """The recipe files that come with Hearth, by file name."""
+    return sorted(p for p in recipes_dir().glob("*.toml") if p.name not in NOT_RECIPES)
+
+
+def shipped_recipes() -> list[LoadedRecipe]:
+    """Every shipped recipe, checked.
+
+    Raises:
+        RecipeError: a shipped recipe is broken (a bug in Hearth, caught by the tests).
+    """
+    return [load_recipe(path) for path in shipped_recipe_files()]
