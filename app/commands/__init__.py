@@ -18,6 +18,8 @@ import importlib
 COMMAND_MODULES: list[str] = [
     "app.commands.download",
     "app.commands.doctor",
+    "app.commands.models",
+    "app.commands.pack",
     "app.commands.recipe",
 ]
 

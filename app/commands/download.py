@@ -8,6 +8,7 @@ the same command again continues from there.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -33,11 +34,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _token() -> str | None:
-    """An access token for gated models: ``HF_TOKEN``, as huggingface_hub's own tools read it.
+    """An access token for gated models: ``HF_TOKEN`` if set, else the one saved in the keyring.
 
-    It is passed to the download as a parameter and never written to any file.
+    It is passed to the download as a parameter and never written to any file. No
+    keyring (or a failing one) means no token: public models still download, and a
+    gated one then says plainly that it needs access.
     """
-    return os.environ.get("HF_TOKEN") or None
+    if os.environ.get("HF_TOKEN"):
+        return os.environ["HF_TOKEN"]
+    from wizard.errors import HearthError
+    from wizard.secrets import HUB_TOKEN, get_secret
+
+    try:
+        return get_secret(*HUB_TOKEN)
+    except HearthError as exc:
+        logging.getLogger(__name__).info("no Hub token from the keyring: %s", exc.user_message)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,4 +81,17 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print(f"Saved {result.path} ({human_bytes(result.size)}, sha256 {result.digest}).")
+    _register(result, args)
     return 0
+
+
+def _register(result: object, args: argparse.Namespace) -> None:
+    """Add the model to the installed-models list; a failure there does not undo the download."""
+    from wizard.errors import HearthError
+    from wizard.models import register_download
+
+    try:
+        register_download(result, revision=args.revision, endpoint=args.endpoint)
+    except HearthError as exc:
+        logging.getLogger(__name__).warning("download not registered: %s", exc.details or exc)
+        print(f"Warning: {exc.user_message} The model file itself is saved.", file=sys.stderr)

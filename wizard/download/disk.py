@@ -35,9 +35,11 @@ def existing_folder(path: Path) -> Path:
     return Path(path.anchor or ".")
 
 
-def check_free_space(folder: Path, remaining: int, *,
-                     disk_usage: DiskUsageFunction = shutil.disk_usage) -> int:
+def check_free_space(folder: Path, remaining: int, *, disk_usage: DiskUsageFunction = shutil.disk_usage,
+                     what: str = "This download") -> int:
     """Return the free bytes if ``remaining`` bytes plus a margin fit on ``folder``'s disk.
+
+    ``what`` begins the error message ("This download", "This model pack" …).
 
     Raises:
         NotEnoughSpaceError: with how much is needed and how much is free, in GB.
@@ -45,5 +47,5 @@ def check_free_space(folder: Path, remaining: int, *,
     free = int(disk_usage(existing_folder(folder)).free)
     needed = remaining + safety_margin(remaining)
     if needed > free:
-        raise NotEnoughSpaceError(needed=needed, free=free, folder=folder)
+        raise NotEnoughSpaceError(needed=needed, free=free, folder=folder, what=what)
     return free

@@ -41,11 +41,11 @@ class AccessDeniedError(HearthError, PermissionError):
 class NotEnoughSpaceError(HearthFileError):
     """The disk does not have room for the download (checked before any byte is fetched)."""
 
-    def __init__(self, *, needed: int, free: int, folder: Path) -> None:
+    def __init__(self, *, needed: int, free: int, folder: Path, what: str = "This download") -> None:
         self.needed, self.free, self.folder = needed, free, folder
         decimals = 1 if format_gb(needed) != format_gb(free) else 2  # never "needs 0.3, has 0.3"
         super().__init__(
-            f"This download needs {format_gb(needed, decimals)} of free space, "
+            f"{what} needs {format_gb(needed, decimals)} of free space, "
             f"but only {format_gb(free, decimals)} is free on this disk.",
             hint="Free some space (for example by deleting models you no longer use) and try again.",
             details=f"folder={folder} needed={needed} free={free}",

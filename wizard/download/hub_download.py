@@ -33,6 +33,7 @@ from wizard.download.partial import (
     Sidecar,
     discard,
     expected_digest,
+    fsync_folder,
     hash_prefix,
     new_hasher,
     read_sidecar,
@@ -84,16 +85,6 @@ def _stop_check(cancel: Flag, pause: Flag) -> StopCheck:
             return "pause"
         return None
     return should_stop
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name == "nt":
-        return  # Windows cannot open a folder for fsync; NTFS journals the rename
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _hash_file(path: Path, remote: RemoteFile, should_stop: StopCheck,
@@ -230,7 +221,7 @@ def _download_locked(remote: RemoteFile, paths: DownloadPaths, *, token: str | N
         raise DamagedDownloadError(quarantined=quarantined, expected=digest_wanted, actual=digest)
     paths.final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(paths.part, paths.final)
-    _fsync_folder(paths.final.parent)
+    fsync_folder(paths.final.parent)
     paths.sidecar.unlink(missing_ok=True)
     log.info("downloaded %s/%s@%s to %s (%d bytes fetched, resumed from %d)", remote.repo_id,
              remote.filename, remote.commit, paths.final, transfer.fetched, offset)

@@ -119,13 +119,42 @@ def read_sidecar(path: Path) -> Sidecar | None:
 
 def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     """Atomic and durable: a temp file, fsync, ``os.replace``."""
+    write_json_atomic(path, asdict(sidecar))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON so that ``path`` is always the old or the new file, never half of one.
+
+    Raises:
+        OSError: the disk refused (the old file, if any, is untouched).
+    """
+    write_text_atomic(path, json.dumps(data, indent=1))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) through a temp file, fsync and ``os.replace``.
+
+    Raises:
+        OSError: the disk refused (the old file, if any, is untouched).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".tmp")
     with temp.open("w", encoding="utf-8") as handle:
-        json.dump(asdict(sidecar), handle, indent=1)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (a power cut cannot undo it)."""
+    if os.name == "nt":
+        return  # Windows cannot open a folder for fsync; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def discard(paths: DownloadPaths) -> None:

@@ -1,0 +1,55 @@
+"""`hearth pack export/import` as a consultant runs them: real processes, the real tiny model, two homes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import tiny_model as tiny
+from tests.support.hub_mirror import HubMirror
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO, FILE = "acme/tiny-GGUF", "tiny.Q4_1.gguf"
+
+
+def hearth(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO_ROOT,
+                          env=dict(os.environ, HEARTH_HOME=str(home)), text=True, capture_output=True, timeout=180)
+
+
+def test_export_on_one_computer_import_on_another(hub_mirror: HubMirror, tiny_model: Path, tmp_path: Path) -> None:
+    online, offline, stick = tmp_path / "online-laptop", tmp_path / "offline-laptop", tmp_path / "usb" / "pack"
+    hub_mirror.add_repo(REPO, {FILE: tiny_model})
+    assert hearth(online, "download", REPO, FILE, "--endpoint", hub_mirror.url).returncode == 0
+
+    exported = hearth(online, "pack", "export", str(stick), "--model", FILE)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.strip() == f"Wrote a model pack with 1 model file (98.4 MB) to {stick}."
+
+    imported = hearth(offline, "pack", "import", str(stick))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == f"Installed acme--tiny-GGUF/{FILE} (98.4 MB, sha256 verified)."
+    assert imported.stderr.splitlines()[-1].startswith("Done")
+    assert tiny.sha256_of(offline / "models" / "acme--tiny-GGUF" / FILE) == tiny.SHA256
+    [model] = json.loads(hearth(offline, "models", "list", "--json").stdout)["models"]
+    assert model["source"] == {"kind": "pack", "repo": REPO, "filename": FILE,
+                               "revision": hub_mirror.repos[REPO].sha, "pack": str(stick)}
+
+
+def test_a_damaged_pack_is_one_plain_sentence_and_nothing_is_installed(tmp_path: Path) -> None:
+    stick = tmp_path / "pack"
+    (stick / "models").mkdir(parents=True)
+    (stick / "models" / "m.gguf").write_bytes(b"GGUF-not-the-real-thing")
+    (stick / "hearth-pack.toml").write_text(
+        'schema_version = 1\n\n[[files]]\npath = "models/m.gguf"\nsize = 23\n'
+        f'sha256 = "{"0" * 64}"\nlicence = "apache-2.0"\n')
+    home = tmp_path / "home"
+    done = hearth(home, "pack", "import", str(stick))
+    assert done.returncode == 1
+    assert ("Error: The model pack is damaged: “models/m.gguf” is not the file the pack lists. "
+            "Nothing was installed.") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [p for p in (home / "models").rglob("*") if p.is_file()] == []
