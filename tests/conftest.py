@@ -40,6 +40,13 @@ from tests.support.tiny_model import ensure_tiny_model  # noqa: E402
 network_guard.install()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A failed test may leave a task waiting to be cancelled; Qt waits for it at exit, forever."""
+    tasks = sys.modules.get("app.tasks")
+    if tasks is not None:
+        tasks.cancel_all_and_wait(timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HEARTH_HOME and Hugging Face cache, so none touches the real home."""

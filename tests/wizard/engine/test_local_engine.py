@@ -18,6 +18,7 @@ from wizard.engine import (
     EngineStartError,
     GenerationParams,
     LocalEngine,
+    ModelFileError,
 )
 
 pytestmark = pytest.mark.slow
@@ -200,11 +201,24 @@ def test_the_engine_exits_when_its_parent_lets_go(tiny_model: Path) -> None:
 
 
 def test_a_model_llama_cpp_cannot_load_is_a_plain_start_error(tmp_path: Path, tiny_model: Path) -> None:
+    """A sound header llama.cpp still refuses (an architecture it does not know)."""
+    from tests.wizard.engine.gguf_edit import rewrite_gguf
+
+    unknown = tmp_path / "unknown-arch.gguf"
+    rewrite_gguf(tiny_model, unknown, key="general.architecture", new_value="hearth-test-arch")
+    with pytest.raises(EngineStartError) as caught:
+        LocalEngine(unknown, PLAN).start()
+    assert caught.value.user_message == "The AI model could not be loaded."
+    assert "llama.cpp refused" in caught.value.details
+    assert "hearth-test-arch" in caught.value.details  # llama.cpp's own words, from stderr
+
+
+def test_a_file_with_its_tensor_data_cut_short_never_reaches_llama_cpp(tmp_path: Path, tiny_model: Path) -> None:
     broken = tmp_path / "broken.gguf"
     with tiny_model.open("rb") as source:
         broken.write_bytes(source.read(20_000_000))  # header intact, tensor data cut short
-    with pytest.raises(EngineStartError) as caught:
-        LocalEngine(broken, PLAN).start()
-    assert caught.value.user_message == "The AI model could not be loaded."
-    assert "llama.cpp refused" in caught.value.details
-    assert "not within the file bounds" in caught.value.details  # llama.cpp's own words, from stderr
+    engine = LocalEngine(broken, PLAN)
+    with pytest.raises(ModelFileError) as caught:
+        engine.start()
+    assert "damaged" in caught.value.user_message
+    assert engine._process is None  # refused before any process started
