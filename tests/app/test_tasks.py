@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication
@@ -100,3 +101,41 @@ def test_many_tasks_at_once_all_report(qtbot) -> None:
         run_task(lambda progress, cancel, n=number: n * n, on_success=results.append)
     qtbot.waitUntil(lambda: len(results) == count, timeout=10000)
     assert sorted(results) == [n * n for n in range(count)]
+
+
+THOUSANDS_OF_REPORTS = """
+import threading
+from PySide6.QtCore import QCoreApplication
+from app.gui import create_application
+from app.tasks import run_task
+
+app = create_application([])
+received = []
+
+def work(progress, cancel):
+    for step in range(3000):
+        progress(step)
+    return True
+
+handle = run_task(work, on_progress=received.append, on_success=received.append)
+handle.wait(60)
+for _ in range(100):
+    QCoreApplication.processEvents()
+print("RECEIVED", len(received))
+"""
+
+
+def test_thousands_of_progress_reports_leave_python_intact() -> None:
+    """A worker may report progress thousands of times; Qt's bindings must not corrupt Python.
+
+    PySide6 6.12.0 dropped a reference on every signal sent from a worker thread and the
+    interpreter aborted ("deallocating True or False"); this guards the version cap.
+    """
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", THOUSANDS_OF_REPORTS], capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ), cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "RECEIVED 3001" in result.stdout
