@@ -18,9 +18,11 @@ import importlib
 COMMAND_MODULES: list[str] = [
     "app.commands.download",
     "app.commands.doctor",
+    "app.commands.estimate",
     "app.commands.models",
     "app.commands.pack",
     "app.commands.recipe",
+    "app.commands.recommend",
 ]
 
 
