@@ -104,8 +104,7 @@ class LlamaRunner:
         import llama_cpp as ll
 
         self._ll = ll
-        self._log_callback = ll.llama_log_callback(_log_errors_only)  # keep a reference
-        ll.llama_log_set(self._log_callback, ctypes.c_void_p(0))
+        _keep_only_llama_warnings(ll)
         ll.llama_backend_init()
         model_params = ll.llama_model_default_params()
         model_params.n_gpu_layers = plan.n_gpu_layers
@@ -268,6 +267,17 @@ class LlamaRunner:
         if params.repeat_penalty != 1.0:
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_penalties(
                 self.n_vocab, PENALTY_LAST_N, params.repeat_penalty, 0.0, 0.0))
+            for token in history[-PENALTY_LAST_N:]:  # before the grammar joins: it must not see them
+                ll.llama_sampler_accept(chain, token)
+        if params.grammar is not None:
+            # First after the penalties, on the whole vocabulary: cutting to top-k first could leave
+            # no token the grammar allows.
+            grammar = ll.llama_sampler_init_grammar(self.vocab, params.grammar.encode(), b"root")
+            if not grammar:
+                ll.llama_sampler_free(chain)
+                raise EngineRequestError("The requested answer format is not valid.",
+                                         details="llama.cpp could not parse the grammar")
+            ll.llama_sampler_chain_add(chain, grammar)
         if params.temperature <= 0:
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
         else:
@@ -280,9 +290,6 @@ class LlamaRunner:
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_temp(params.temperature))
             seed = ll.LLAMA_DEFAULT_SEED if params.seed is None else params.seed & 0xFFFFFFFF
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_dist(seed))
-        if params.repeat_penalty != 1.0:
-            for token in history[-PENALTY_LAST_N:]:
-                ll.llama_sampler_accept(chain, token)
         return chain
 
     def _decode(self, tokens: Sequence[int], first_position: int) -> None:
@@ -312,6 +319,16 @@ class LlamaRunner:
             buffer = ctypes.create_string_buffer(-length)
             length = self._ll.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, special)
         return buffer.raw[:length]
+
+
+_log_callback = None  # llama.cpp keeps the pointer for the life of the process: so must we
+
+
+def _keep_only_llama_warnings(ll) -> None:
+    global _log_callback
+    if _log_callback is None:
+        _log_callback = ll.llama_log_callback(_log_errors_only)
+    ll.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 def _log_errors_only(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:

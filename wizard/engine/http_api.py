@@ -27,6 +27,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from wizard.engine.constrain import grammar_from_request
 from wizard.engine.errors import ChatTemplateError, EngineError, EngineRequestError, UnsafeTemplateError
 from wizard.engine.generator import GenerationStats, LlamaRunner
 from wizard.engine.plan import GenerationParams
@@ -310,7 +311,10 @@ def _params_from(body: dict) -> GenerationParams:
             seed=None if body.get("seed") is None else int(body["seed"]),
             max_tokens=None if max_tokens is None else max(1, int(max_tokens)),
             stop=tuple(str(s) for s in stop),
+            grammar=grammar_from_request(body),
         )
+    except EngineRequestError:
+        raise
     except (TypeError, ValueError) as exc:
         raise EngineRequestError("A sampling setting in the request is not a number.",
                                  details=str(exc)) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 # llama.cpp's ggml_type numbers for the KV cache types a plan may ask for.
@@ -35,6 +36,11 @@ class GenerationParams:
     """Sampling settings for one reply, in OpenAI's terms plus llama.cpp's common extras.
 
     ``temperature`` 0 means greedy (always the most likely token). ``seed`` None means random.
+
+    Constrained output: ``json_schema`` (the schema as JSON text, sent as OpenAI's
+    ``response_format`` and understood by llama-server, vLLM and Ollama too) or ``grammar``
+    (llama.cpp GBNF, llama-server's ``grammar`` field). The engine turns a schema into a grammar
+    and only lets the model pick tokens the grammar allows.
     """
 
     temperature: float = 0.7
@@ -45,6 +51,8 @@ class GenerationParams:
     seed: int | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
+    json_schema: str | None = None
+    grammar: str | None = None
 
     def to_request(self) -> dict:
         """The request-body fields for an OpenAI-compatible ``/v1/chat/completions``.
@@ -65,4 +73,10 @@ class GenerationParams:
             body["max_tokens"] = self.max_tokens
         if self.stop:
             body["stop"] = list(self.stop)
+        if self.json_schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "reply", "strict": True,
+                                                       "schema": json.loads(self.json_schema)}}
+        if self.grammar is not None:
+            body["grammar"] = self.grammar
         return body
