@@ -23,6 +23,8 @@ COMMAND_MODULES: list[str] = [
     "app.commands.pack",
     "app.commands.recipe",
     "app.commands.recommend",
+    "app.commands.chat",
+    "app.commands.serve",
 ]
 
 

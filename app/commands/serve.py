@@ -1,0 +1,68 @@
+"""``hearth serve --model FILE.gguf [--port N]``: offer a model to other apps on this computer.
+
+Starts the local engine (an OpenAI-compatible server on 127.0.0.1 only), prints its base URL
+and the token it generated for this run, then serves until Ctrl+C (exit 130) or SIGTERM (exit 0),
+and stops the engine process. Apps send ``Authorization: Bearer TOKEN``; without it they get 401.
+If the engine stops by itself, the command says so and exits 1. ``--profile`` is not offered yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import signal
+import sys
+import threading
+
+from app.commands.chat import add_engine_arguments, start_engine
+from wizard.errors import HearthValueError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="offer a model to other apps on this computer",
+        description="Run a model as an OpenAI-compatible server that only this computer can reach. "
+        "Prints the address and the token apps must use; Ctrl+C stops it.")
+    add_engine_arguments(parser)
+    parser.add_argument("--port", type=int, default=0, metavar="N",
+                        help="the port to listen on (default: any free port)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wizard.engine import EngineCrashed, engine_command
+
+    if not 0 <= args.port <= 65535:
+        raise HearthValueError("The port must be a number between 1 and 65535.",
+                               hint="Leave --port out to use any free port.", details=f"--port {args.port}")
+    stop = threading.Event()
+    exit_code = {"code": 0}
+
+    def on_signal(signum: int, frame: object) -> None:
+        exit_code["code"] = 130 if signum == signal.SIGINT else 0
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        engine = start_engine(args, command=functools.partial(engine_command, port=args.port))
+        try:
+            if stop.is_set():
+                return exit_code["code"]
+            print(f"Hearth's AI is running for apps on this computer.\n"
+                  f"  Address: {engine.base_url}\n"
+                  f"  Token:   {engine.token}\n"
+                  f"Apps must send the header: Authorization: Bearer <token>\n"
+                  f"Press Ctrl+C to stop.", flush=True)
+            while not stop.wait(0.25):
+                if not engine.alive:
+                    error = EngineCrashed("The AI stopped unexpectedly.",
+                                          hint="Start it again with the same command.",
+                                          details=engine.stderr_tail)
+                    raise error
+            print("Stopping…", file=sys.stderr, flush=True)
+            return exit_code["code"]
+        finally:
+            engine.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

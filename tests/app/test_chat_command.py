@@ -1,0 +1,181 @@
+"""``hearth chat`` and ``hearth serve`` as real subprocesses with the real tiny model."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from wizard.agent.database import database_path
+
+REPO = Path(__file__).resolve().parents[2]
+STORY = "Write a very long story about a dragon who learns to bake bread."
+
+
+def hearth(*args: str, **options) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "app", *args], cwd=REPO, env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
+
+
+class Reader:
+    """Collects a pipe in the background so a test can wait for text to appear."""
+
+    def __init__(self, stream) -> None:
+        self.data = b""
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        while chunk := stream.read1(4096):
+            self.data += chunk
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+    def wait_for(self, predicate, timeout: float = 120.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.text):
+            assert time.monotonic() < deadline, f"timed out; got {self.text!r}"
+            time.sleep(0.02)
+        return self.text
+
+    def join(self) -> str:
+        self._thread.join(30)
+        return self.text
+
+
+def rows(sql: str) -> list[tuple]:
+    with sqlite3.connect(database_path()) as db:
+        return db.execute(sql).fetchall()
+
+
+def test_one_shot_prints_the_reply_and_saves_the_conversation(tiny_model: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "--model", str(tiny_model),
+                             "--temperature", "0", "Name", "the", "capital", "city", "of", "France."],
+                            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "Paris" in result.stdout
+    assert "Traceback" not in result.stderr
+    saved = rows("SELECT role, content, status FROM messages ORDER BY id")
+    assert saved[0] == ("user", "Name the capital city of France.", "complete")
+    assert saved[1][0] == "assistant" and saved[1][2] == "complete"
+    assert result.stdout.strip() == saved[1][1].strip()
+
+
+def test_killed_mid_reply_loses_nothing_committed(tiny_model: Path) -> None:
+    process = hearth("chat", "--model", str(tiny_model), STORY)
+    out, err = Reader(process.stdout), Reader(process.stderr)
+    first = out.wait_for(lambda text: len(text) > 0)
+    started = time.monotonic()
+    out.wait_for(lambda text: len(text) > len(first) + 300 and time.monotonic() - started > 1.5)
+    engine_children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    printed = out.join()
+    err.join()
+    psutil.wait_procs(engine_children, timeout=30)  # the engine notices its parent is gone and leaves
+
+    with sqlite3.connect(database_path()) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        saved = db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+    assert saved[0] == ("user", STORY, "complete")
+    assert len(saved) == 2 and saved[1][0] == "assistant" and saved[1][2] == "partial"
+    assert saved[1][1] and printed.startswith(saved[1][1])  # what was saved is what was shown
+    assert not any(child.is_running() for child in engine_children)
+
+
+def test_interactive_ctrl_c_stops_a_reply_not_the_program(tiny_model: Path) -> None:
+    process = hearth("chat", "--model", str(tiny_model), stdin=subprocess.PIPE)
+    out, err = Reader(process.stdout), Reader(process.stderr)
+    process.stdin.write((STORY + "\n").encode())
+    process.stdin.flush()
+    out.wait_for(lambda text: len(text) > 200)
+    process.send_signal(signal.SIGINT)
+    err.wait_for(lambda text: "Answer stopped" in text)
+    shown = len(out.text)
+    process.stdin.write(b"Name the capital city of France.\n")
+    process.stdin.close()  # end of input, like Ctrl+D
+    assert process.wait(120) == 0, err.join()
+    assert "Paris" in out.join()[shown:]
+    saved = rows("SELECT role, status FROM messages ORDER BY id")
+    assert saved == [("user", "complete"), ("assistant", "partial"), ("user", "complete"), ("assistant", "complete")]
+    summaries = rows("SELECT kind, conversation FROM memories")
+    assert summaries == [("summary", 1)]  # the conversation was summarised into memory at the end
+
+
+def test_without_a_model_it_says_what_to_do() -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "hello"], cwd=REPO, env=dict(os.environ),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "which model" in result.stderr and "--model" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_model_file_is_a_plain_error(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "--model", str(tmp_path / "none.gguf"), "hi"],
+                            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("Error:") == 1 and "Traceback" not in result.stderr
+
+
+def _get(port: int, path: str, token: str | None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    try:
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("stop_signal", "exit_code"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_serve_prints_url_and_token_and_stops_its_engine(tiny_model: Path, stop_signal, exit_code) -> None:
+    process = hearth("serve", "--model", str(tiny_model))
+    out, err = Reader(process.stdout), Reader(process.stderr)
+    text = out.wait_for(lambda text: "Press Ctrl+C" in text)
+    url = re.search(r"Address: (http://127\.0\.0\.1:(\d+)/v1)", text)
+    token = re.search(r"Token:\s+(\S+)", text).group(1)
+    port = int(url.group(2))
+    engines = psutil.Process(process.pid).children(recursive=True)
+    assert engines
+
+    status, body = _get(port, "/v1/models", token)
+    assert status == 200 and tiny_model.stem.encode() in body
+    assert _get(port, "/v1/models", None)[0] == 401
+    assert _get(port, "/v1/models", "wrong-token")[0] == 401
+
+    from wizard.engine import EngineClient  # a real chat request with the printed token
+    reply = EngineClient(url.group(1), api_key=token).chat([{"role": "user", "content": "Say hello."}])
+    assert reply.text and reply.finish_reason in ("stop", "length")
+
+    process.send_signal(stop_signal)
+    assert process.wait(60) == exit_code, err.join()
+    gone, alive = psutil.wait_procs(engines, timeout=10)
+    assert not alive, "the engine process outlived hearth serve"
+    assert "Traceback" not in err.join()
+
+
+def test_serve_on_a_busy_port_is_a_plain_error(tiny_model: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "app", "serve", "--model", str(tiny_model), "--port",
+                                 str(port)], cwd=REPO, env=dict(os.environ), capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 1
+    assert "port" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,205 @@
+"""One turn of a conversation: save what the person said, build the prompt, stream and save the reply.
+
+Order of a turn (:meth:`ChatSession.send`):
+
+1. the user message is committed to the database before anything is sent to the model;
+2. an explicit "remember that …" becomes a fact in memory (committed too) and a notice;
+3. the prompt is assembled within the context window (:mod:`wizard.agent.context`);
+4. the reply is streamed; its row is created at the first words with status ``partial`` and
+   rewritten every ``flush_seconds`` while it streams, then marked ``complete`` at the end. If
+   the reply is stopped, the engine crashes or the process is killed, what was saved stays,
+   marked ``partial`` (``failed`` if no word came).
+
+The engine is anything with ``stream_chat(messages, params=, cancel=)`` returning a ChatStream:
+a :class:`~wizard.engine.LocalEngine` or an :class:`~wizard.engine.EngineClient` (remote).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wizard.agent.context import AssembledPrompt, TurnNotice, assemble_prompt, memory_budget_for
+from wizard.agent.memory import MemoryStore, detect_remember_request, memory_block
+from wizard.agent.store import Conversation, ConversationStore, Message
+from wizard.agent.tokens import TokenCounter
+from wizard.engine.client import Cancel, ChatSummary
+from wizard.engine.errors import EngineRequestError
+from wizard.engine.plan import GenerationParams
+from wizard.errors import HearthValueError
+
+DEFAULT_SYSTEM_PROMPT = ("You are Hearth, a helpful assistant running privately on this person's own "
+                         "computer. Answer clearly and briefly.")
+FLUSH_SECONDS = 0.5
+
+
+class EmptyMessageError(HearthValueError):
+    """The person sent nothing to answer."""
+
+    default_hint = "Type a question or a request first."
+
+
+@dataclass
+class TurnResult:
+    user_message: Message
+    reply: Message | None  # None only if the engine failed before the first word
+    summary: ChatSummary
+    notices: list[TurnNotice] = field(default_factory=list)
+    prompt: AssembledPrompt | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.summary.finish_reason == "cancelled"
+
+
+class ChatSession:
+    """One conversation with one model. Not for concurrent turns (one reply at a time)."""
+
+    def __init__(self, store: ConversationStore, engine: object, *, counter: TokenCounter, n_ctx: int,
+                 model: str = "", conversation_id: int | None = None, profile: str = "",
+                 system_prompt: str = DEFAULT_SYSTEM_PROMPT, params: GenerationParams | None = None,
+                 flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.store = store
+        self.memories = MemoryStore(store)
+        self.engine = engine
+        self.counter = counter
+        self.n_ctx = n_ctx
+        self.model = model
+        self.profile = profile
+        self.system_prompt = system_prompt
+        self.params = params or GenerationParams()
+        self.flush_seconds = flush_seconds
+        self.conversation_id = conversation_id
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self.store.get(self.conversation_id) if self.conversation_id is not None else None
+
+    def send(self, text: str, *, on_text: Callable[[str], None] | None = None,
+             cancel: Cancel = None) -> TurnResult:
+        """Save ``text`` as the person's message, then stream and save the reply.
+
+        ``on_text`` receives each piece of the reply as it arrives.
+
+        Raises:
+            EmptyMessageError: ``text`` is blank (nothing saved).
+            MessageTooLongError: ``text`` cannot fit in the model's context (nothing saved; the
+                caller still has the text).
+            EngineError subclasses (EngineCrashed …): the user message and any part of the reply
+                are saved; call :meth:`regenerate` after restarting the engine.
+            DatabaseError: the database could not be written (nothing sent to the model).
+        """
+        if not text.strip():
+            raise EmptyMessageError("There is no message to send.")
+        # Fail before saving if the message can never fit, so a retry does not leave copies behind.
+        self._assemble(text, history=[])
+        if self.conversation_id is None:
+            self.conversation_id = self.store.create(profile=self.profile, model=self.model).id
+        user_message = self.store.add_message(self.conversation_id, "user", text)
+        notices = []
+        fact = detect_remember_request(text)
+        if fact:
+            self.memories.add_fact(fact, profile=self.profile, source_conversation=self.conversation_id)
+            notices.append(TurnNotice("remembered", f"Remembered: {fact}"))
+        return self._reply(user_message, notices, on_text=on_text, cancel=cancel)
+
+    def regenerate(self, *, on_text: Callable[[str], None] | None = None, cancel: Cancel = None) -> TurnResult:
+        """Answer the last user message again (after a crash or a stopped reply); whatever reply
+        it had is removed first.
+
+        Raises: HearthValueError if there is no user message to answer; as :meth:`send`.
+        """
+        messages = self.store.messages(self.conversation_id) if self.conversation_id is not None else []
+        users = [m for m in messages if m.role == "user"]
+        if not users:
+            raise HearthValueError("There is no question to answer again.", hint="Type a message first.")
+        last_user = users[-1]
+        for message in messages:
+            if message.id > last_user.id:
+                self.store.delete_message(message.id)
+        return self._reply(last_user, [], on_text=on_text, cancel=cancel)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _assemble(self, newest: str, history: list[Message]) -> AssembledPrompt:
+        memories = self.memories.list(profile=self.profile)
+        block, left_out = memory_block(memories, budget_tokens=memory_budget_for(self.n_ctx),
+                                       counter=self.counter, exclude_conversation=self.conversation_id)
+        conversation = self.conversation
+        prompt = assemble_prompt(system_prompt=self.system_prompt, memory=block, history=history,
+                                 newest=newest, n_ctx=self.n_ctx, counter=self.counter,
+                                 context_from=conversation.context_from if conversation else None)
+        if left_out:
+            prompt.notices.append(TurnNotice(
+                "memories_left_out", f"{left_out} older memories were not used: there was no room for them."))
+        return prompt
+
+    def _reply(self, user_message: Message, notices: list[TurnNotice], *,
+               on_text: Callable[[str], None] | None, cancel: Cancel) -> TurnResult:
+        history = [m for m in self.store.messages(self.conversation_id) if m.id < user_message.id]
+        prompt = self._assemble(user_message.content, history)
+        if prompt.context_from != self.conversation.context_from:
+            self.store.set_context_from(self.conversation_id, prompt.context_from)
+        notices = notices + prompt.notices
+        writer = _ReplyWriter(self.store, self.conversation_id, self.model, self.flush_seconds)
+        stream = self.engine.stream_chat(prompt.messages, params=self.params, cancel=cancel)
+        try:
+            for piece in stream:
+                writer.add(piece)
+                if on_text is not None:
+                    on_text(piece)
+        except EngineRequestError as exc:
+            writer.finish(stream.summary, failed=True)
+            if "context_length_exceeded" in (exc.details or ""):
+                # the counter was too optimistic for this model: never hide it from the person
+                raise EngineRequestError(
+                    "The conversation no longer fits in the model's memory.",
+                    hint="Start a new conversation; this one is saved.", details=exc.details) from exc
+            raise
+        except BaseException:
+            writer.finish(stream.summary, failed=True)
+            raise
+        reply = writer.finish(stream.summary, failed=False)
+        return TurnResult(user_message=user_message, reply=reply, summary=stream.summary,
+                          notices=notices, prompt=prompt)
+
+
+class _ReplyWriter:
+    """Saves a streaming reply: created at the first words, rewritten every few tenths of a second."""
+
+    def __init__(self, store: ConversationStore, conversation_id: int, model: str, flush_seconds: float) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+        self.model = model
+        self.flush_seconds = flush_seconds
+        self.text = ""
+        self.message_id: int | None = None
+        self.saved_length = 0
+        self.last_flush = 0.0
+
+    def add(self, piece: str) -> None:
+        self.text += piece
+        now = time.monotonic()
+        if self.message_id is None:
+            self.message_id = self.store.add_message(self.conversation_id, "assistant", self.text,
+                                                     model=self.model, status="partial").id
+            self.saved_length, self.last_flush = len(self.text), now
+        elif now - self.last_flush >= self.flush_seconds:
+            self.store.update_message(self.message_id, content=self.text)
+            self.saved_length, self.last_flush = len(self.text), now
+
+    def finish(self, summary: ChatSummary, *, failed: bool) -> Message | None:
+        """Write the final state: complete, partial (stopped/broken with words) or failed (none)."""
+        if failed or summary.finish_reason in (None, "cancelled"):
+            status = "partial" if self.text else "failed"
+        else:
+            status = "complete"
+        if self.message_id is None:
+            self.message_id = self.store.add_message(self.conversation_id, "assistant", self.text,
+                                                     model=self.model, status=status).id
+        self.store.update_message(self.message_id, content=self.text, status=status,
+                                  prompt_tokens=summary.prompt_tokens,
+                                  completion_tokens=summary.completion_tokens or None,
+                                  cached_tokens=summary.cached_tokens)
+        return self.store.message(self.message_id)
