@@ -50,4 +50,5 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow()
     window.show()
     log.info("Main window shown")
+    window.open_setup_if_first_run()
     return app.exec()

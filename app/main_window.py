@@ -44,6 +44,9 @@ class MainWindow(QMainWindow):
         self.open_data_action = QAction("Open my &files folder", self)
         self.open_data_action.triggered.connect(self.open_data_folder)
         hearth_menu.addAction(self.open_data_action)
+        self.setup_action = QAction("&Set up again…", self)
+        self.setup_action.triggered.connect(self.open_setup)
+        hearth_menu.addAction(self.setup_action)
         hearth_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -92,6 +95,27 @@ class MainWindow(QMainWindow):
         folder = hearth_paths().data
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def open_setup(self) -> None:
+        """Show the setup wizard (first run, or "Set up again…" from the menu)."""
+        from app.ui.setup import SetupWizard
+
+        if getattr(self, "setup_wizard", None) is not None and self.setup_wizard.isVisible():
+            self.setup_wizard.raise_()
+            return
+        self.setup_wizard = SetupWizard(self)
+        self.setup_wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setup_wizard.destroyed.connect(lambda: setattr(self, "setup_wizard", None))
+        self.setup_wizard.show()
+
+    def open_setup_if_first_run(self) -> bool:
+        """Open the setup wizard when no profile has been set up yet; True if it was opened."""
+        from app.ui.setup import has_completed_profile
+
+        if has_completed_profile():
+            return False
+        self.open_setup()
+        return True
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -1,0 +1,1 @@
+"""Hearth's screens: one module per screen (the setup wizard lives in ``app.ui.setup``)."""

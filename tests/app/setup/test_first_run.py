@@ -1,0 +1,45 @@
+"""The main window opens the setup wizard on the first run, and from "Set up again…"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThreadPool
+
+from app.main_window import MainWindow
+from app.ui.setup import SetupWizard, has_completed_profile
+from wizard.recipes import load_recipe, shipped_recipe_files
+from wizard.recipes.plan import apply_plan, plan_recipe
+
+
+def _window(qtbot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _close(qtbot, window: MainWindow) -> None:
+    if window.setup_wizard is not None:
+        window.setup_wizard.close()
+    qtbot.waitUntil(lambda: window.setup_wizard is None, timeout=5000)
+    assert QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def test_the_first_run_opens_the_wizard(qtbot) -> None:
+    window = _window(qtbot)
+    assert window.open_setup_if_first_run()
+    assert isinstance(window.setup_wizard, SetupWizard) and window.setup_wizard.isVisible()
+    _close(qtbot, window)
+
+
+def test_with_a_profile_the_wizard_waits_for_the_menu(qtbot) -> None:
+    apply_plan(plan_recipe(load_recipe(shipped_recipe_files()[0]).recipe), allow=True)
+    assert has_completed_profile()
+    window = _window(qtbot)
+    assert not window.open_setup_if_first_run()
+    assert getattr(window, "setup_wizard", None) is None
+    assert window.setup_action.text() == "&Set up again…"
+    window.setup_action.trigger()
+    assert window.setup_wizard.isVisible()
+    window.setup_action.trigger()  # a second click brings the same wizard forward
+    assert len(window.findChildren(SetupWizard)) == 1
+    _close(qtbot, window)
