@@ -1,8 +1,14 @@
 """Where Hearth keeps everything, decided in one place.
 
-By default the folders follow the operating system's conventions (platformdirs, app
-name "Hearth"). Setting the environment variable ``HEARTH_HOME`` puts every folder under
-that one directory instead: tests use it, and so does a portable install on a USB stick.
+Which folders, first match wins:
+
+1. the environment variable ``HEARTH_HOME``: every folder under that one directory (tests
+   use it);
+2. portable mode: a file named ``hearth-portable`` next to the Hearth program puts every
+   folder in ``HearthData`` beside it (a consultant's USB stick);
+3. the operating system's conventions (platformdirs, app name "Hearth"), where the person
+   may have moved the data and models to another folder (``data-location.json`` in the
+   config folder, written by :func:`set_data_location`).
 
 Paths are computed on each call (never cached at import) so a change of ``HEARTH_HOME``
 takes effect at once.
@@ -10,8 +16,10 @@ takes effect at once.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +27,9 @@ import platformdirs
 
 APP_NAME = "Hearth"
 HOME_ENV = "HEARTH_HOME"
+PORTABLE_MARKER = "hearth-portable"
+PORTABLE_FOLDER = "HearthData"
+LOCATION_FILE = "data-location.json"
 
 
 @dataclass(frozen=True)
@@ -43,26 +54,77 @@ class HearthPaths:
 
 
 def hearth_paths() -> HearthPaths:
-    """The folders in force now: ``HEARTH_HOME`` if set, else the OS defaults."""
+    """The folders in force now (see the module's docstring for the order)."""
     home = os.environ.get(HOME_ENV, "").strip()
     if home:
-        root = Path(home).expanduser().resolve()
-        return HearthPaths(
-            config=root / "config",
-            data=root / "data",
-            models=root / "models",
-            cache=root / "cache",
-            logs=root / "logs",
-        )
+        return _all_under(Path(home).expanduser().resolve())
+    portable = portable_root()
+    if portable is not None:
+        return _all_under(portable)
     dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
-    data = Path(dirs.user_data_dir)
+    config = Path(dirs.user_config_dir)
+    data = moved_data_location(config) or Path(dirs.user_data_dir)
     return HearthPaths(
-        config=Path(dirs.user_config_dir),
+        config=config,
         data=data,
         models=data / "models",
         cache=Path(dirs.user_cache_dir),
         logs=Path(dirs.user_log_dir),
     )
+
+
+def _all_under(root: Path) -> HearthPaths:
+    return HearthPaths(config=root / "config", data=root / "data", models=root / "models",
+                       cache=root / "cache", logs=root / "logs")
+
+
+def program_folder() -> Path | None:
+    """The folder holding the Hearth program when it runs as an installed bundle, else None."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return None
+
+
+def portable_root() -> Path | None:
+    """``HearthData`` beside the program when the ``hearth-portable`` marker file is there."""
+    folder = program_folder()
+    if folder is not None and (folder / PORTABLE_MARKER).is_file():
+        return folder / PORTABLE_FOLDER
+    return None
+
+
+def moved_data_location(config: Path) -> Path | None:
+    """The folder the person moved their data to, or None (unset, unreadable or not absolute)."""
+    try:
+        chosen = json.loads((config / LOCATION_FILE).read_text(encoding="utf-8")).get("data")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(chosen, str) or not Path(chosen).is_absolute():
+        return None
+    return Path(chosen)
+
+
+def set_data_location(folder: Path | None) -> None:
+    """Make ``folder`` the data folder from now on (None: back to the default). Moves nothing.
+
+    Only for the OS-default layout: with ``HEARTH_HOME`` or in portable mode the data stays
+    where those put it.
+
+    Raises:
+        OSError: the setting could not be written (the old one stays).
+    """
+    config = Path(platformdirs.PlatformDirs(APP_NAME, appauthor=False).user_config_dir)
+    config.mkdir(parents=True, exist_ok=True)
+    target = config / LOCATION_FILE
+    if folder is None:
+        target.unlink(missing_ok=True)
+        return
+    handle, temp = tempfile.mkstemp(prefix=".location-", dir=config)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump({"data": str(Path(folder).expanduser().resolve())}, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, target)
 
 
 def resources_root() -> Path:

@@ -44,3 +44,50 @@ def test_a_changed_hearth_home_takes_effect_at_once(monkeypatch: pytest.MonkeyPa
 def test_shipped_resources_are_found() -> None:
     assert paths.recipes_dir().name == "recipes"
     assert (paths.resources_root() / "pyproject.toml").exists()
+
+
+@pytest.fixture
+def os_default_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.delenv("HEARTH_HOME")
+    for name in ("DATA", "CONFIG", "CACHE", "STATE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(tmp_path / f"xdg-{name.lower()}"))
+    return tmp_path
+
+
+def test_data_moved_to_another_folder_is_used_from_then_on(os_default_layout: Path) -> None:
+    elsewhere = os_default_layout / "big-disk" / "Hearth"
+    paths.set_data_location(elsewhere)
+    found = hearth_paths()
+    assert found.data == elsewhere and found.models == elsewhere / "models"
+    assert found.config == os_default_layout / "xdg-config" / "Hearth"  # the pointer itself stays put
+    paths.set_data_location(None)
+    assert hearth_paths().data == os_default_layout / "xdg-data" / "Hearth"
+
+
+@pytest.mark.parametrize("content", ["not json", '{"data": "relative/path"}', '["a list"]', '{"data": 5}'])
+def test_a_damaged_location_setting_falls_back_to_the_default(os_default_layout: Path, content: str) -> None:
+    config = os_default_layout / "xdg-config" / "Hearth"
+    config.mkdir(parents=True)
+    (config / paths.LOCATION_FILE).write_text(content, encoding="utf-8")
+    assert hearth_paths().data == os_default_layout / "xdg-data" / "Hearth"
+
+
+def test_the_portable_marker_beside_the_program_keeps_everything_beside_it(
+        os_default_layout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stick = os_default_layout / "usb-stick" / "Hearth"
+    stick.mkdir(parents=True)
+    monkeypatch.setattr(paths.sys, "frozen", True, raising=False)
+    monkeypatch.setattr(paths.sys, "executable", str(stick / "hearth"))
+    assert hearth_paths().data == os_default_layout / "xdg-data" / "Hearth"  # no marker yet
+    (stick / paths.PORTABLE_MARKER).write_text("", encoding="utf-8")
+    found = hearth_paths()
+    folders = [found.config, found.data, found.models, found.cache, found.logs]
+    assert all(folder.is_relative_to(stick / paths.PORTABLE_FOLDER) for folder in folders)
+
+
+def test_portable_mode_needs_a_frozen_program(os_default_layout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source_tree = Path(paths.__file__).resolve().parents[1]
+    assert not (source_tree / paths.PORTABLE_MARKER).exists()
+    monkeypatch.setattr(paths.sys, "executable", str(os_default_layout / "python"))
+    (os_default_layout / paths.PORTABLE_MARKER).write_text("", encoding="utf-8")
+    assert paths.portable_root() is None
