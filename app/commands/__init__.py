@@ -25,6 +25,8 @@ COMMAND_MODULES: list[str] = [
     "app.commands.recommend",
     "app.commands.chat",
     "app.commands.serve",
+    "app.commands.provision",
+    "app.commands.profile",
 ]
 
 

@@ -1,4 +1,9 @@
-"""``hearth chat --model FILE.gguf [MESSAGE]``: talk to a model from the terminal.
+"""``hearth chat [--profile P | --model FILE.gguf] [MESSAGE]``: talk to a model from the terminal.
+
+``--profile P`` uses an assistant set up on this computer (``hearth profile list``): its model,
+the way setup chose to load it, its persona and its sampling settings. ``--model`` runs a bare
+model file with Hearth's default persona. With neither, the assistant used last (or the only
+one) is used; with no assistant set up, the command says to add ``--model``.
 
 With a MESSAGE: prints the reply on standard output as it arrives, then exits (one-shot).
 Without: a conversation: type a message and press Enter; Ctrl+C stops a reply (not the
@@ -8,13 +13,13 @@ is one message. Everything is saved in Hearth's conversation database, like the 
 remembered) and errors go to standard error, so standard output holds only the conversation.
 
 Exit codes: 0 done, 1 error (plain message on standard error), 130 stopped with Ctrl+C.
-``--profile`` is not offered yet: profiles do not exist yet.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import signal
 import sys
 import threading
@@ -30,13 +35,18 @@ EXIT_WORDS = ("/exit", "/quit")
 class NoModelChosenError(HearthValueError):
     """The command was not told which model file to use."""
 
-    default_hint = "Add --model followed by the path of a .gguf model file, for example: --model ~/model.gguf"
+    default_hint = ("Add --model followed by the path of a .gguf model file, for example: --model ~/model.gguf "
+                    "(or set up an assistant first and use --profile).")
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, metavar="FILE.gguf", help="the model file to run")
-    parser.add_argument("--context", type=int, default=DEFAULT_CONTEXT, metavar="TOKENS",
-                        help=f"how many tokens the model reads at once (default {DEFAULT_CONTEXT})")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--profile", metavar="P",
+                       help="the assistant to use (see `hearth profile list`; default: the one used last)")
+    which.add_argument("--model", type=Path, metavar="FILE.gguf", help="the model file to run")
+    parser.add_argument("--context", type=int, default=None, metavar="TOKENS",
+                        help=f"how many tokens the model reads at once (default: the assistant's setting, "
+                             f"or {DEFAULT_CONTEXT} with --model)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,25 +62,64 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def start_engine(args: argparse.Namespace, **engine_options: object):  # -> LocalEngine
-    """Start the local engine for ``--model`` with ``--context``; tells the person on stderr.
+def chosen_profile(args: argparse.Namespace):  # -> Profile | None
+    """The profile named by ``--profile``; without it and without ``--model``, the default one.
 
-    Raises: NoModelChosenError, HearthValueError (bad --context), the errors of LocalEngine.start.
+    Raises: ProfileNotFoundError, ProfileDamagedError, NoModelChosenError (nothing to run).
+    """
+    from wizard.profiles import default_profile, load_profile
+
+    if args.model is not None:
+        return None
+    if args.profile is not None:
+        return load_profile(args.profile)
+    profile = default_profile()
+    if profile is None:
+        raise NoModelChosenError("Hearth needs to know which model to use.")
+    return profile
+
+
+def start_engine(args: argparse.Namespace, profile=None, **engine_options: object):  # -> LocalEngine
+    """Start the local engine for ``profile`` (or ``--model``), with ``--context``; tells the person on stderr.
+
+    Raises: NoModelChosenError, HearthValueError (bad --context), ProfileModelMissingError, the
+    errors of LocalEngine.start.
     """
     import psutil
 
     from wizard.engine import LoadPlan, LocalEngine
 
-    if args.model is None:
-        raise NoModelChosenError("Hearth needs to know which model to use.")
-    if not 256 <= args.context <= 1_048_576:
+    if args.context is not None and not 256 <= args.context <= 1_048_576:
         raise HearthValueError("The context size must be between 256 and 1048576 tokens.",
                                hint="Leave --context out to use the default.", details=f"--context {args.context}")
-    threads = max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 2)
-    engine = LocalEngine(args.model.expanduser(), LoadPlan(n_ctx=args.context, n_threads=threads), **engine_options)
-    print(f"Loading {args.model.name}…", file=sys.stderr, flush=True)
+    if profile is not None:
+        from wizard.profiles import engine_for
+
+        planned = engine_for(profile, n_ctx=args.context)
+        engine = LocalEngine(planned.model_path, planned.plan, **engine_options)
+        print(f"Loading {profile.name} ({profile.model_name or planned.model_path.name})…",
+              file=sys.stderr, flush=True)
+    else:
+        if args.model is None:
+            raise NoModelChosenError("Hearth needs to know which model to use.")
+        threads = max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 2)
+        plan = LoadPlan(n_ctx=args.context or DEFAULT_CONTEXT, n_threads=threads)
+        engine = LocalEngine(args.model.expanduser(), plan, **engine_options)
+        print(f"Loading {args.model.name}…", file=sys.stderr, flush=True)
     engine.start()
     return engine
+
+
+def remember_used(profile) -> None:
+    """Make ``profile`` the default next time; a failure to note it only goes to the log."""
+    import logging
+
+    from wizard.profiles import mark_used
+
+    try:
+        mark_used(profile)
+    except HearthError as exc:
+        logging.getLogger(__name__).warning("could not remember the profile used: %s", exc.details)
 
 
 @contextlib.contextmanager
@@ -85,22 +134,34 @@ def ctrl_c_stops(cancel: threading.Event) -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     from wizard.agent import ChatSession, ConversationStore, counter_for
+    from wizard.agent.chat import DEFAULT_SYSTEM_PROMPT
     from wizard.engine import GenerationParams
 
     if args.temperature is not None and not 0 <= args.temperature <= 2:
         raise HearthValueError("The temperature must be between 0 and 2.", details=f"--temperature {args.temperature}")
-    params = GenerationParams() if args.temperature is None else GenerationParams(temperature=args.temperature)
+    profile = chosen_profile(args)
+    system_prompt, params = DEFAULT_SYSTEM_PROMPT, GenerationParams()
+    if profile is not None:
+        from wizard.profiles import chat_settings
+
+        system_prompt, params = chat_settings(profile)
+    if args.temperature is not None:
+        params = dataclasses.replace(params, temperature=args.temperature)
     store = ConversationStore()
     try:
         conversation_id = None
         if args.conversation is not None:
             conversation_id = store.get(args.conversation).id
-        engine = start_engine(args)
+        engine = start_engine(args, profile)
+        if profile is not None:
+            remember_used(profile)
         try:
             session = ChatSession(store, engine, counter=counter_for(engine.model_path),
-                                  n_ctx=int(engine.ready_info.get("n_ctx") or args.context),
-                                  model=engine.model_path.stem, conversation_id=conversation_id,
-                                  params=params)
+                                  n_ctx=int(engine.ready_info.get("n_ctx") or engine.plan.n_ctx),
+                                  model=(profile.model_name if profile and profile.model_name
+                                         else engine.model_path.stem),
+                                  profile=profile.id if profile else "", conversation_id=conversation_id,
+                                  system_prompt=system_prompt, params=params)
             if args.message:
                 return _one_shot(session, " ".join(args.message))
             return _conversation(session, engine)

@@ -1,9 +1,13 @@
-"""``hearth serve --model FILE.gguf [--port N]``: offer a model to other apps on this computer.
+"""``hearth serve [--profile P | --model FILE.gguf] [--port N]``: offer a model to other apps on this computer.
+
+``--profile P`` serves that assistant's model, loaded the way setup chose; with neither option
+the assistant used last (or the only one) is served. Running this command is the person's own
+choice to open the connection, whether or not the assistant's local API switch is on.
 
 Starts the local engine (an OpenAI-compatible server on 127.0.0.1 only), prints its base URL
 and the token it generated for this run, then serves until Ctrl+C (exit 130) or SIGTERM (exit 0),
 and stops the engine process. Apps send ``Authorization: Bearer TOKEN``; without it they get 401.
-If the engine stops by itself, the command says so and exits 1. ``--profile`` is not offered yet.
+If the engine stops by itself, the command says so and exits 1.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import signal
 import sys
 import threading
 
-from app.commands.chat import add_engine_arguments, start_engine
+from app.commands.chat import add_engine_arguments, chosen_profile, remember_used, start_engine
 from wizard.errors import HearthValueError
 
 
@@ -35,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise HearthValueError("The port must be a number between 1 and 65535.",
                                hint="Leave --port out to use any free port.", details=f"--port {args.port}")
+    profile = chosen_profile(args)
     stop = threading.Event()
     exit_code = {"code": 0}
 
@@ -44,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        engine = start_engine(args, command=functools.partial(engine_command, port=args.port))
+        engine = start_engine(args, profile, command=functools.partial(engine_command, port=args.port))
+        if profile is not None:
+            remember_used(profile)
         try:
             if stop.is_set():
                 return exit_code["code"]

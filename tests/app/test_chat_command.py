@@ -179,3 +179,86 @@ def test_serve_on_a_busy_port_is_a_plain_error(tiny_model: Path) -> None:
                                 timeout=120)
     assert result.returncode == 1
     assert "port" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- --profile ------------------------------------------------------------------------------------
+
+PROFILE_RECIPE = '''schema_version = 1
+id = "terse-helper"
+name = "Terse helper"
+description = "Answers in a few words."
+for_whom = "Tests."
+[persona]
+system_prompt = "You are a terse helper. Answer in as few words as you can."
+greeting = "Yes?"
+[sampling]
+temperature = 0.0
+max_tokens = 16
+'''
+
+
+def _make_profile(model: Path):
+    from wizard.engine import LoadPlan
+    from wizard.profiles import load_profile, save_profile
+    from wizard.recipes import parse_recipe_text
+    from wizard.recipes.plan import plan_recipe
+
+    save_profile(plan_recipe(parse_recipe_text(PROFILE_RECIPE).recipe), allow=True, person_name="Sam",
+                 model_name="SmolLM2 tiny", model_path=model, model_repo=None, model_file=None,
+                 load_plan=LoadPlan(n_ctx=1024, n_threads=2))
+    return load_profile("terse-helper")
+
+
+def test_chat_with_a_profile_uses_its_model_persona_and_sampling(tiny_model: Path) -> None:
+    from wizard.profiles import default_profile
+
+    _make_profile(tiny_model)
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "--profile", "terse-helper", STORY],
+                            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "Loading Terse helper (SmolLM2 tiny)" in result.stderr and "Traceback" not in result.stderr
+    assert rows("SELECT profile, model FROM conversations") == [("terse-helper", "SmolLM2 tiny")]
+    [(content, completion, prompt)] = rows("SELECT content, completion_tokens, prompt_tokens FROM messages "
+                                           "WHERE role = 'assistant'")
+    assert 0 < completion <= 16  # the recipe's max_tokens, not the default (a long story)
+    assert result.stdout.strip() == content.strip()
+    assert default_profile().id == "terse-helper"
+
+
+def test_without_model_or_profile_the_default_profile_is_used(tiny_model: Path) -> None:
+    _make_profile(tiny_model)
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "Name the capital city of France."],
+                            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "Loading Terse helper" in result.stderr
+    assert rows("SELECT profile FROM conversations") == [("terse-helper",)]
+
+
+def test_an_unknown_or_unusable_profile_is_a_plain_error(tiny_model: Path, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "--profile", "nobody", "hi"], cwd=REPO,
+                            env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "hearth profile list" in result.stderr
+    assert "Traceback" not in result.stderr
+    profile = _make_profile(tiny_model)
+    (profile.folder / "setup.json").unlink()
+    result = subprocess.run([sys.executable, "-m", "app", "chat", "--profile", "terse-helper", "hi"], cwd=REPO,
+                            env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "setup.json" in result.stderr and "Traceback" not in result.stderr
+    both = subprocess.run([sys.executable, "-m", "app", "chat", "--profile", "x", "--model", "y.gguf", "hi"],
+                          cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_serve_with_a_profile_serves_its_model(tiny_model: Path) -> None:
+    _make_profile(tiny_model)
+    process = hearth("serve", "--profile", "terse-helper")
+    out, err = Reader(process.stdout), Reader(process.stderr)
+    text = out.wait_for(lambda text: "Press Ctrl+C" in text)
+    url = re.search(r"Address: (http://127\.0\.0\.1:(\d+)/v1)", text)
+    token = re.search(r"Token:\s+(\S+)", text).group(1)
+    status, body = _get(int(url.group(2)), "/v1/models", token)
+    assert status == 200 and tiny_model.stem.encode() in body
+    assert "Loading Terse helper" in err.text
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0, err.join()
+    assert "Traceback" not in err.join()

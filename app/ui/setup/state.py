@@ -15,7 +15,6 @@ from wizard.catalog import Catalog, CatalogEntry, load_catalog
 from wizard.fit import FitPlan
 from wizard.hardware import HardwareProfile, probe_hardware
 from wizard.recipes import LoadedRecipe, shipped_recipes
-from wizard.recipes.plan import profiles_dir, read_profile
 from wizard.secrets import SessionSecrets
 
 # Where models are downloaded from: a Hub mirror for a school or an office, or the
@@ -75,8 +74,7 @@ class SetupAnswers:
 
 
 def has_completed_profile() -> bool:
-    """True when setup finished at least once (a profile with its ``profile.json`` exists)."""
-    root = profiles_dir()
-    if not root.is_dir():
-        return False
-    return any(read_profile(folder) is not None for folder in root.iterdir() if folder.is_dir())
+    """True when setup finished at least once (a complete profile exists, see wizard.profiles)."""
+    from wizard.profiles import list_profiles
+
+    return bool(list_profiles())

@@ -7,7 +7,8 @@ from PySide6.QtCore import QThreadPool
 from app.main_window import MainWindow
 from app.ui.setup import SetupWizard, has_completed_profile
 from wizard.recipes import load_recipe, shipped_recipe_files
-from wizard.recipes.plan import apply_plan, plan_recipe
+from wizard.profiles import save_profile
+from wizard.recipes.plan import plan_recipe
 
 
 def _window(qtbot) -> MainWindow:
@@ -32,7 +33,8 @@ def test_the_first_run_opens_the_wizard(qtbot) -> None:
 
 
 def test_with_a_profile_the_wizard_waits_for_the_menu(qtbot) -> None:
-    apply_plan(plan_recipe(load_recipe(shipped_recipe_files()[0]).recipe), allow=True)
+    save_profile(plan_recipe(load_recipe(shipped_recipe_files()[0]).recipe), allow=True, person_name="Sam",
+                 model_name="", model_path=None, model_repo=None, model_file=None, load_plan=None)
     assert has_completed_profile()
     window = _window(qtbot)
     assert not window.open_setup_if_first_run()
