@@ -1,0 +1,357 @@
+"""Hearth-wide settings: one small TOML file the person may read and edit.
+
+    loaded = load_settings()            # never raises for a missing or damaged file
+    if loaded.notice: show(loaded.notice)
+    save_settings(loaded.settings.changed(theme="dark"))
+
+The file is ``settings.toml`` in the config folder, written atomically (temp file, fsync,
+``os.replace``). A damaged file is copied aside (``settings.toml.damaged-…``) and the
+defaults are used; a file with some bad values keeps the good ones. Either way
+:attr:`LoadedSettings.notice` says so in plain words.
+
+Secrets are never in the file: the remote engine's key and the local API's token live in
+the keyring (:mod:`wizard.secrets`) under :data:`REMOTE_ENGINE_KEY` and
+:data:`LOCAL_API_TOKEN`. Where no secure keyring exists the caller may pass a
+:class:`~wizard.secrets.SessionSecrets` to keep them for this run only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets as random_tokens
+import shutil
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from wizard.errors import HearthError, HearthFileError, HearthValueError
+from wizard.paths import hearth_paths
+from wizard.secrets import NoSecureStorageError, SessionSecrets, delete_secret, get_secret, set_secret
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.toml"
+SCHEMA_VERSION = 1
+THEMES: tuple[str, ...] = ("system", "light", "dark")
+ENGINES: tuple[str, ...] = ("local", "remote")
+CONTEXT_RANGE = (512, 1_048_576)
+THREADS_RANGE = (1, 256)
+PORT_RANGE = (1024, 65535)
+DEFAULT_LOCAL_API_PORT = 8731
+REMOTE_ENGINE_KEY = ("engine", "remote-key")  # (owner, name) in wizard.secrets
+LOCAL_API_TOKEN = ("local-api", "token")
+
+Theme = Literal["system", "light", "dark"]
+Engine = Literal["local", "remote"]
+
+
+class SettingsError(HearthValueError):
+    """A setting has a value Hearth cannot use; nothing was saved."""
+
+    default_hint = "Change the value and try again."
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every Hearth-wide setting. ``None`` for context size and threads means "automatic".
+
+    ``profile_models`` maps a profile id to the installed model id it should use (a sorted
+    tuple of pairs so the dataclass stays hashable and frozen); see :meth:`model_for`.
+    """
+
+    context_size: int | None = None
+    threads: int | None = None
+    engine: Engine = "local"
+    remote_url: str = ""
+    local_api: bool = False
+    local_api_port: int = DEFAULT_LOCAL_API_PORT
+    theme: Theme = "system"
+    profile_models: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise SettingsError(problems[0][1], details="; ".join(f"{k}: {m}" for k, m in problems))
+
+    def changed(self, **changes: Any) -> Settings:
+        """A copy with ``changes``. Raises: SettingsError (an unusable value)."""
+        if "profile_models" in changes and isinstance(changes["profile_models"], Mapping):
+            changes["profile_models"] = _pairs(changes["profile_models"])
+        return replace(self, **changes)
+
+    def model_for(self, profile_id: str) -> str | None:
+        """The model id chosen for ``profile_id``, or None (the profile's own choice)."""
+        return dict(self.profile_models).get(profile_id)
+
+    def with_model_for(self, profile_id: str, model_id: str | None) -> Settings:
+        """A copy choosing ``model_id`` for the profile (None: forget the choice)."""
+        chosen = dict(self.profile_models)
+        if model_id is None:
+            chosen.pop(profile_id, None)
+        else:
+            chosen[profile_id] = model_id
+        return replace(self, profile_models=_pairs(chosen))
+
+    @property
+    def local_api_address(self) -> str:
+        return f"http://127.0.0.1:{self.local_api_port}/v1"
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    path: Path
+    notice: HearthError | None = None  # set when the file was damaged or had unusable values
+
+
+def _pairs(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _problems(settings: Settings) -> list[tuple[str, str]]:
+    """(setting name, plain message) for every unusable value."""
+    out: list[tuple[str, str]] = []
+    low, high = CONTEXT_RANGE
+    if settings.context_size is not None and (not _whole_number(settings.context_size)
+                                              or not low <= settings.context_size <= high):
+        out.append(("context_size", f"The context size must be “automatic” or a whole number from {low:,} "
+                                    f"to {high:,} tokens."))
+    low, high = THREADS_RANGE
+    if settings.threads is not None and (not _whole_number(settings.threads) or not low <= settings.threads <= high):
+        out.append(("threads", f"The number of threads must be “automatic” or a whole number from {low} to {high}."))
+    if settings.engine not in ENGINES:
+        out.append(("engine", "The engine must be “local” (this computer) or “remote” (another computer)."))
+    if not isinstance(settings.remote_url, str) or (settings.remote_url and remote_url_problem(settings.remote_url)):
+        out.append(("remote_url", remote_url_problem(str(settings.remote_url)) or "The server address is not text."))
+    elif settings.engine == "remote" and not settings.remote_url:
+        out.append(("engine", "Type the address of the other computer's AI server to use it."))
+    if not isinstance(settings.local_api, bool):
+        out.append(("local_api", "The local API setting must be on (true) or off (false)."))
+    low, high = PORT_RANGE
+    if not _whole_number(settings.local_api_port) or not low <= settings.local_api_port <= high:
+        out.append(("local_api_port", f"The local API port must be a whole number from {low} to {high}."))
+    if settings.theme not in THEMES:
+        out.append(("theme", "The theme must be “system”, “light” or “dark”."))
+    if not isinstance(settings.profile_models, tuple) or not all(
+            isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) and x for x in p)
+            for p in settings.profile_models):
+        out.append(("profile_models", "The models chosen for assistants must be names of installed models."))
+    return out
+
+
+def remote_url_problem(url: str) -> str | None:
+    """A plain sentence saying what is wrong with a server address, or None when it is usable."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "The server address has a port that is not a number (for example http://192.168.1.20:8080/v1)."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "The server address must start with http:// or https:// (for example http://192.168.1.20:8080/v1)."
+    if parts.username or parts.password:
+        return "Do not put a password in the server address; type the key in the Key box instead."
+    return None
+
+
+# ---- the file -------------------------------------------------------------------------------
+
+def settings_path() -> Path:
+    return hearth_paths().config / SETTINGS_FILE
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def render_settings(settings: Settings) -> str:
+    """The settings as the TOML text Hearth writes (with a comment for each value)."""
+    def number(value: int | None) -> str:
+        return '"automatic"' if value is None else str(value)
+    lines = [
+        "# Hearth's settings. You may edit this file while Hearth is closed.",
+        "# Keys and tokens are never stored here: they are in this computer's keyring.",
+        f"schema_version = {SCHEMA_VERSION}",
+        "",
+        f"context_size = {number(settings.context_size)}  # \"automatic\" or a number of tokens",
+        f"threads = {number(settings.threads)}  # \"automatic\" or a number",
+        f"engine = {_toml_string(settings.engine)}  # \"local\" or \"remote\"",
+        f"remote_url = {_toml_string(settings.remote_url)}",
+        f"local_api = {'true' if settings.local_api else 'false'}",
+        f"local_api_port = {settings.local_api_port}",
+        f"theme = {_toml_string(settings.theme)}  # \"system\", \"light\" or \"dark\"",
+        "",
+        "[profile_models]  # assistant = the installed model it uses",
+    ]
+    lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in settings.profile_models]
+    return "\n".join(lines) + "\n"
+
+
+def _from_document(document: Mapping[str, Any]) -> tuple[Settings, list[str]]:
+    """Settings from a parsed file, keeping every good value; the problems in plain words."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    known = {f.name for f in fields(Settings)}
+    for key, value in document.items():
+        if key == "schema_version":
+            continue
+        if key not in known:
+            problems.append(f"“{key}” is not a setting Hearth knows (it was ignored)")
+            continue
+        if key in ("context_size", "threads") and value == "automatic":
+            value = None
+        elif key == "profile_models":
+            value = tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+        values[key] = value
+    while True:  # drop the unusable values until the rest make valid settings
+        candidate = object.__new__(Settings)
+        for item in fields(Settings):
+            object.__setattr__(candidate, item.name, values.get(item.name, item.default))
+        found = [(key, message) for key, message in _problems(candidate) if key in values]
+        if not found:
+            return Settings(**values), problems
+        for key, message in found:
+            values.pop(key, None)
+            problems.append(f"{key}: {message}")
+
+
+def load_settings(path: Path | None = None) -> LoadedSettings:
+    """The saved settings, or the defaults. Never raises for the file's content.
+
+    A file that is not TOML (or from a newer Hearth) is copied aside and the defaults are
+    used; unusable values fall back to their defaults. Both set ``notice``.
+    """
+    path = Path(path) if path is not None else settings_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadedSettings(Settings(), path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return LoadedSettings(Settings(), path, HearthFileError(
+            "Hearth could not read its settings file, so it is using the standard settings for now.",
+            hint=f"Check that you may open {path}.", details=str(exc)))
+    try:
+        document = tomllib.loads(text)
+        version = document.get("schema_version", SCHEMA_VERSION)
+        if not _whole_number(version) or version > SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version!r}")
+    except ValueError as exc:
+        backup = _keep_damaged_copy(path)
+        where = f" A copy of the damaged file is at {backup}." if backup else ""
+        log.warning("settings file %s damaged (%s); using defaults", path, exc)
+        return LoadedSettings(Settings(), path, HearthFileError(
+            "Hearth's settings file was damaged, so Hearth is using the standard settings." + where,
+            hint="Check your settings again and save them.", details=str(exc)))
+    settings, problems = _from_document(document)
+    if not problems:
+        return LoadedSettings(settings, path)
+    log.warning("settings file %s: %s", path, "; ".join(problems))
+    return LoadedSettings(settings, path, HearthValueError(
+        "Some of Hearth's settings could not be used, so those are back to their standard values.",
+        hint="Check your settings and save them again.", details="; ".join(problems)))
+
+
+def _keep_damaged_copy(path: Path) -> Path | None:
+    backup = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        shutil.copy2(path, backup)
+    except OSError:
+        return None
+    return backup
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` atomically: the file is always the old or the new one, never half.
+
+    Raises:
+        HearthFileError: the file could not be written (the old one is untouched).
+    """
+    path = Path(path) if path is not None else settings_path()
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temp.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(render_settings(settings))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        if temp.is_file():
+            temp.unlink()
+        raise HearthFileError("Hearth could not save your settings.",
+                              hint="Check that the disk is not full, then try again. Your earlier "
+                                   "settings are still in force.", details=f"{path}: {exc}") from exc
+    return path
+
+
+# ---- secrets that belong to settings --------------------------------------------------------
+
+def _get(key: tuple[str, str], session: SessionSecrets | None) -> str | None:
+    if session is None:
+        return get_secret(*key)
+    if session.get(*key) is not None:
+        return session.get(*key)
+    try:
+        return get_secret(*key)
+    except NoSecureStorageError:  # the person chose "this session only"
+        return None
+
+
+def _set(key: tuple[str, str], value: str, session: SessionSecrets | None) -> None:
+    if session is not None:
+        session.set(*key, value)
+    else:
+        set_secret(*key, value)
+
+
+def remote_engine_key(*, session: SessionSecrets | None = None) -> str | None:
+    """The remote server's key (session first, then the keyring), or None.
+
+    Raises: NoSecureStorageError, SecretStorageError (only when ``session`` has none).
+    """
+    return _get(REMOTE_ENGINE_KEY, session)
+
+
+def set_remote_engine_key(key: str, *, session: SessionSecrets | None = None) -> None:
+    """Store the remote server's key; an empty key removes it. With ``session``: this run only.
+
+    Raises: NoSecureStorageError (no ``session`` and no secure keyring), SecretStorageError.
+    """
+    key = key.strip()
+    if not key:
+        if session is not None:
+            session.delete(*REMOTE_ENGINE_KEY)
+        else:
+            delete_secret(*REMOTE_ENGINE_KEY)
+        return
+    _set(REMOTE_ENGINE_KEY, key, session)
+
+
+def local_api_token(*, session: SessionSecrets | None = None, create: bool = True) -> str | None:
+    """The local API's token; a new random one is made and stored when there is none.
+
+    Raises: NoSecureStorageError (no ``session`` and no secure keyring), SecretStorageError.
+    """
+    token = _get(LOCAL_API_TOKEN, session)
+    if token is None and create:
+        token = new_local_api_token(session=session)
+    return token
+
+
+def new_local_api_token(*, session: SessionSecrets | None = None) -> str:
+    """Make, store and return a fresh token (apps using the old one must be given the new one).
+
+    Raises: NoSecureStorageError, SecretStorageError.
+    """
+    token = random_tokens.token_urlsafe(32)
+    _set(LOCAL_API_TOKEN, token, session)
+    return token
