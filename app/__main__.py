@@ -10,9 +10,11 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from app.commands import register_all
 from wizard import __version__
+from wizard.engine.process import FROZEN_ENGINE_FLAG
 from wizard.errors import HearthError
 
 log = logging.getLogger(__name__)
@@ -25,26 +27,89 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without arguments to open the window.",
     )
     parser.add_argument("--version", action="version", version=f"Hearth {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works, print a report and exit "
+                        "(0 only when every check passes)")
+    # Its own dest: `hearth chat --model …` fills `model` through the sub-command's parser.
+    parser.add_argument("--model", dest="self_test_model", type=Path, metavar="FILE.gguf",
+                        help="with --self-test: a small model file to load and ask for a few words")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     register_all(subparsers)
     return parser
 
 
+class _LogStream:
+    """Stands in for sys.stdout/stderr when a windowed app has none: lines go to the log."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, logger_name: str, level: int) -> None:
+        self._log = logging.getLogger(logger_name)
+        self._level = level
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if line.strip():
+                self._log.log(self._level, "%s", line.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip():
+            self._log.log(self._level, "%s", self._pending.rstrip())
+        self._pending = ""
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+def _give_missing_streams_a_home(log_ready: bool) -> None:
+    """A windowed app (Windows, macOS) starts with sys.stdout/stderr None; print() and tqdm would fail.
+
+    Once logging works they write to the log file; otherwise to nowhere.
+    """
+    for name, level in (("stdout", logging.INFO), ("stderr", logging.WARNING)):
+        if getattr(sys, name) is None:
+            setattr(sys, name, _LogStream(f"hearth.{name}", level) if log_ready
+                    else open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_in = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(args_in)
+    if args_in[:1] == [FROZEN_ENGINE_FLAG]:
+        # The frozen app is its own engine process (it has no `python -m wizard.engine.server`);
+        # stdout is the engine's line to its parent, so nothing below may touch it.
+        from wizard.engine.server import main as engine_main
+
+        return engine_main(args_in[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_in)
+    if args.self_test_model is not None and not args.self_test:
+        parser.error("--model goes with --self-test (to chat with a model: hearth chat --model FILE)")
 
     from wizard.logs import setup_logging
 
     try:
         log_file = setup_logging()
     except OSError as exc:  # a read-only or full disk must not stop the window opening
+        _give_missing_streams_a_home(log_ready=False)
         print(f"Hearth could not write its log file: {exc}", file=sys.stderr)
     else:
+        _give_missing_streams_a_home(log_ready=True)
         log.info("Hearth %s starting; log file %s", __version__, log_file)
 
     try:
+        if args.self_test:
+            from app.self_test import run_self_test
+
+            return run_self_test(model=args.self_test_model)
         handler = getattr(args, "handler", None)
         if handler is not None:
             return handler(args)

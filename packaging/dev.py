@@ -4,6 +4,7 @@
     python3 packaging/dev.py run  [hearth arguments]   # set up .venv, open Hearth
     python3 packaging/dev.py test [pytest arguments]   # set up .venv, run every test
     python3 packaging/dev.py system-packages           # Debian/Ubuntu libraries the tests need
+    python3 packaging/dev.py bundle                    # build the Linux app, run its self-test
 
 Standard library only: it runs before anything is installed. Every step is skipped
 when already done, so both commands are quick the second time.
@@ -182,11 +183,35 @@ def command_test(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "pytest", *args], cwd=REPO, env=env)
 
 
+def tiny_model(python: Path) -> Path:
+    """The test model (tests/support/tiny_model.py fetches and verifies it once per machine)."""
+    code = "from tests.support.tiny_model import ensure_tiny_model; print(ensure_tiny_model())"
+    result = subprocess.run([str(python), "-c", code], cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail("could not get the test model:\n" + result.stderr[-2000:])
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def command_bundle(args: list[str]) -> int:
+    """Freeze Hearth (packaging/build_linux.py), then run the frozen app's --self-test with the test model.
+
+    The exit code is the frozen self-test's (build_linux.py also fails on a window that never
+    shows, a connection outside 127.0.0.1 at start, or a failed Secret Service round trip).
+    """
+    if not sys.platform.startswith("linux"):
+        fail("`bundle` builds the Linux app; packaging/README.md says how to build on Windows and macOS")
+    ensure_system_packages()
+    python = ensure_installed("packaging")
+    model = tiny_model(python)
+    return subprocess.call([str(python), str(REPO / "packaging" / "build_linux.py"), "--model", str(model), *args],
+                           cwd=REPO)
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < MIN_PYTHON:
         fail(f"Hearth needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; "
              f"this is {platform.python_version()}")
-    commands = {"run": command_run, "test": command_test}
+    commands = {"run": command_run, "test": command_test, "bundle": command_bundle}
     if argv[:1] == ["system-packages"]:
         ensure_system_packages()
         return 0

@@ -31,16 +31,26 @@ from wizard.engine.modelfile import validate_model_file
 from wizard.engine.plan import GenerationParams, LoadPlan
 
 STDERR_TAIL_LINES = 40
+# The frozen app has no ``python -m``: its own executable runs the engine when given this first
+# argument (app/__main__.py checks for it before anything else is imported).
+FROZEN_ENGINE_FLAG = "--engine-server"
+
+
+def default_launcher() -> list[str]:
+    """How to start :mod:`wizard.engine.server`: ``python -m`` from source, the app itself when frozen."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_ENGINE_FLAG]
+    return [sys.executable, "-m", "wizard.engine.server"]
 
 
 def engine_command(model_path: Path, plan: LoadPlan, *, host: str = "127.0.0.1", port: int = 0,
                    launcher: Sequence[str] | None = None, busy_wait: float = 5.0) -> list[str]:
     """The argv that starts the engine process. No secret is ever part of it.
 
-    ``launcher`` replaces ``[python, "-m", "wizard.engine.server"]``, e.g. by the frozen app's own
-    executable with a sub-command that runs :func:`wizard.engine.server.main`.
+    ``launcher`` replaces :func:`default_launcher` (``[python, "-m", "wizard.engine.server"]``, or
+    ``[Hearth, "--engine-server"]`` in the frozen app).
     """
-    argv = list(launcher) if launcher else [sys.executable, "-m", "wizard.engine.server"]
+    argv = list(launcher) if launcher else default_launcher()
     argv += ["--model", str(model_path), "--host", host, "--port", str(port),
              "--n-ctx", str(plan.n_ctx), "--n-gpu-layers", str(plan.n_gpu_layers),
              "--threads", str(plan.n_threads), "--kv-type", plan.kv_type,
