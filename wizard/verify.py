@@ -178,6 +178,9 @@ def _try_once(model_path: Path, plan: LoadPlan, estimate: MemoryEstimate, *, bud
         try:
             for _ in engine.stream_chat(PROMPT, params=params, cancel=cancel):
                 pass
+            if _cancelled(cancel):  # a stopped warm-up may still hold the engine: ask nothing more
+                return Attempt(**base, loaded=True, load_seconds=round(load_seconds, 3),
+                               peak_ram_bytes=sampler.finish(), problem="the check was stopped")
             stream = engine.stream_chat(PROMPT, params=GenerationParams(temperature=0.0, seed=1,
                                                                         max_tokens=MEASURED_TOKENS), cancel=cancel)
             for _ in stream:

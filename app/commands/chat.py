@@ -95,10 +95,16 @@ def start_engine(args: argparse.Namespace, profile=None, **engine_options: objec
     if profile is not None:
         from wizard.profiles import engine_for
 
-        planned = engine_for(profile, n_ctx=args.context)
-        engine = LocalEngine(planned.model_path, planned.plan, **engine_options)
-        print(f"Loading {profile.name} ({profile.model_name or planned.model_path.name})…",
-              file=sys.stderr, flush=True)
+        engine = engine_for(profile, n_ctx=args.context)  # settings applied: model, remote server, local API
+        if engine_options:  # `hearth serve` runs the model itself, on the port it was given
+            if not isinstance(engine, LocalEngine):
+                raise HearthValueError(f"{profile.name} uses an AI server on another computer, so there is "
+                                       "no model here to serve.",
+                                       hint="Give a model file with --model, or switch the engine back to "
+                                            "this computer in Settings.")
+            engine = LocalEngine(engine.model_path, engine.plan, **engine_options)
+        where = engine.model_path.name if engine.model_path else "another computer"
+        print(f"Loading {profile.name} ({profile.model_name or where})…", file=sys.stderr, flush=True)
     else:
         if args.model is None:
             raise NoModelChosenError("Hearth needs to know which model to use.")
@@ -159,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
             session = ChatSession(store, engine, counter=counter_for(engine.model_path),
                                   n_ctx=int(engine.ready_info.get("n_ctx") or engine.plan.n_ctx),
                                   model=(profile.model_name if profile and profile.model_name
-                                         else engine.model_path.stem),
+                                         else engine.model_path.stem if engine.model_path
+                                         else getattr(engine, "model_name", None) or "remote"),
                                   profile=profile.id if profile else "", conversation_id=conversation_id,
                                   system_prompt=system_prompt, params=params)
             if args.message:

@@ -21,11 +21,12 @@ from wizard.engine.errors import (
     UnsafeTemplateError,
 )
 from wizard.engine.plan import GenerationParams, LoadPlan
-from wizard.engine.process import LocalEngine, engine_command
+from wizard.engine.process import EnginePortBusy, LocalEngine, engine_command
+from wizard.engine.remote import RemoteEngine
 
 __all__ = [
     "ChatStream", "ChatSummary", "ChatTemplateError", "EngineAuthError", "EngineBusy", "EngineClient",
-    "EngineConnectionError", "EngineCrashed", "EngineError", "EngineRequestError", "EngineStartError",
+    "EngineConnectionError", "EngineCrashed", "EngineError", "EnginePortBusy", "EngineRequestError", "EngineStartError",
     "EngineTimeout", "GenerationParams", "LoadPlan", "LocalEngine", "ModelFileError",
-    "NoChatTemplateError", "UnsafeServerSettings", "UnsafeTemplateError", "engine_command",
+    "NoChatTemplateError", "RemoteEngine", "UnsafeServerSettings", "UnsafeTemplateError", "engine_command",
 ]

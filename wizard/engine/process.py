@@ -12,6 +12,7 @@ import collections
 import json
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -60,20 +61,32 @@ def engine_command(model_path: Path, plan: LoadPlan, *, host: str = "127.0.0.1",
     return argv
 
 
+class EnginePortBusy(EngineStartError):
+    """The fixed port asked for is already used by another program on this computer."""
+
+    default_hint = "Close the program that uses it, or choose another port."
+
+
 class LocalEngine:
     """A model served by a child process on 127.0.0.1. Use as a context manager or call stop().
 
     ``command`` builds the argv (default :func:`engine_command`); tests and the frozen app pass
-    their own.
+    their own. ``port`` 0 and ``token`` None (the default): a free port and a fresh random
+    token on every start; a fixed ``port``/``token`` (the local API other apps use) stay the
+    same across starts. ``port_busy_hint`` is the hint given when the fixed port is taken.
     """
 
     def __init__(self, model_path: Path, plan: LoadPlan, *, start_timeout: float = 120.0,
-                 command: Callable[..., list[str]] = engine_command, busy_wait: float = 5.0) -> None:
+                 command: Callable[..., list[str]] = engine_command, busy_wait: float = 5.0,
+                 port: int = 0, token: str | None = None, port_busy_hint: str | None = None) -> None:
         self.model_path = Path(model_path)
         self.plan = plan
         self.start_timeout = start_timeout
         self._command = command
         self._busy_wait = busy_wait
+        self._fixed_port = port
+        self._fixed_token = token
+        self.port_busy_hint = port_busy_hint
         self._process: subprocess.Popen | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self.token = ""
@@ -89,15 +102,20 @@ class LocalEngine:
             ModelFileError: the file fails the header check (before any process starts).
             UnsafeTemplateError, NoChatTemplateError, ChatTemplateError: the model's chat template
                 was refused; nothing was generated.
+            EnginePortBusy: the fixed ``port`` is used by another program (nothing was started).
             EngineStartError: the process failed to load the model or did not get ready in time
                 (``details`` holds its last error lines).
         """
         if self.alive:
             return
         validate_model_file(self.model_path)
-        self.token = secrets.token_urlsafe(32)
+        self.token = self._fixed_token or secrets.token_urlsafe(32)
         self._stderr_tail.clear()
-        argv = self._command(self.model_path, self.plan, busy_wait=self._busy_wait)
+        if self._fixed_port:
+            self._check_port_free(self._fixed_port)
+            argv = self._command(self.model_path, self.plan, busy_wait=self._busy_wait, port=self._fixed_port)
+        else:
+            argv = self._command(self.model_path, self.plan, busy_wait=self._busy_wait)
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, start_new_session=True)
         self._process = process
@@ -225,6 +243,19 @@ class LocalEngine:
         return EngineCrashed("The AI stopped unexpectedly in the middle of its answer.", details=details)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _check_port_free(self, port: int) -> None:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # as the engine's server does: a port left in TIME_WAIT by our own last run is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise EnginePortBusy(f"Another program on this computer is already using port {port}, "
+                                 "so Hearth cannot start its AI there.", hint=self.port_busy_hint,
+                                 details=str(exc)) from exc
+        finally:
+            probe.close()
 
     def _keep_stderr(self, process: subprocess.Popen) -> None:
         for raw in iter(process.stderr.readline, b""):

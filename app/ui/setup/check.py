@@ -1,12 +1,16 @@
-"""Page 7: Check: load the model the way it will run, and show its first reply and its speed.
+"""Page 7: Check: measure the model the way it will run, and show its first reply, speed and memory.
 
-The engine (:class:`wizard.engine.LocalEngine`, a child process) is started, asked one
+First :func:`wizard.verify.verify_model` loads it, measures its peak memory and speed, and
+steps the conversation memory (context) down if it needs too much; the plan that passed is
+kept with the installed model and is the one the profile is saved with. Then the engine
+(:class:`wizard.engine.LocalEngine`, a child process) is started with that plan, asked one
 question, and stopped again, all inside one task: nothing is left running when the page
 is left, the check is stopped, or the wizard closes.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +21,15 @@ from app.ui.setup.base import SetupPage
 from app.ui.setup.widgets import InlineError, scaled_font_label
 from wizard.engine import GenerationParams, LoadPlan, LocalEngine
 from wizard.errors import HearthError
+from wizard.fit import FitPlan
 from wizard.recipes.schema import Recipe
-from wizard.recommend import speed_words
+from wizard.recommend import ram_budget, speed_words
+from wizard.verify import CANCELLED, STEPPED_DOWN, Verification, store_verification, verify_model
+
+log = logging.getLogger(__name__)
 
 CHECK_MAX_TOKENS = 64  # one sentence; a longer reply would only make the check slower
+MEASURING = "Measuring how much memory it needs…"
 
 
 class CheckStopped(HearthError):
@@ -29,11 +38,21 @@ class CheckStopped(HearthError):
     default_hint = "Press Try again to check the model."
 
 
+class ModelDoesNotFitError(HearthError):
+    """Measuring showed the model cannot run on this computer (or its file cannot be used)."""
+
+    default_hint = "Go back and choose a smaller model."
+
+
 @dataclass(frozen=True)
 class CheckResult:
     reply: str
     tokens_per_second: float | None
     completion_tokens: int
+    plan: LoadPlan | None = None  # the measured plan the reply was written with
+    peak_ram_bytes: int | None = None
+    stepped_down: str = ""  # plain words when the context had to be made shorter, else ""
+    verification: Verification | None = None
 
 
 def first_question(person_name: str) -> str:
@@ -41,17 +60,68 @@ def first_question(person_name: str) -> str:
     return f"Hello! {who}In one short sentence, what can you help me with?"
 
 
-def check_model(model_path: Path, plan: LoadPlan, recipe: Recipe, person_name: str, *,
-                progress, cancel) -> CheckResult:
-    """Start the engine, stream one short reply to the recipe's greeting, stop the engine.
+def measure(model_path: Path, plan: FitPlan | LoadPlan, recipe: Recipe, *, ram_budget_bytes: int | None,
+            progress, cancel) -> Verification:
+    """Measure the model (:func:`wizard.verify.verify_model`) and keep the figures with it when installed.
+
+    Raises:
+        CheckStopped: ``cancel`` was set.
+        ModelDoesNotFitError: the model does not fit even with the shortest context, or cannot be used.
+    """
+    def words(stage: str, facts: dict) -> None:
+        if stage == "stepping_down":
+            progress(("state", f"It needs too much memory; trying a shorter conversation memory "
+                               f"({facts['to']:,} tokens)…"))
+        elif stage in ("checking", "loading"):
+            progress(("state", MEASURING))
+        elif stage == "generating":
+            progress(("state", "Measuring how fast it writes…"))
+
+    result = verify_model(model_path, plan, min_ctx=recipe.model.min_context, ram_budget_bytes=ram_budget_bytes,
+                          progress=words, cancel=cancel)
+    if result.outcome == CANCELLED or cancel.is_set():
+        raise CheckStopped("The check was stopped.")
+    if not result.passed:
+        raise ModelDoesNotFitError(result.message, details=f"{result.outcome}: {result.attempts}")
+    keep_figures(model_path, result)
+    return result
+
+
+def keep_figures(model_path: Path, result: Verification) -> None:
+    """Store the measured figures with the installed model whose file is ``model_path``.
+
+    A file the registry does not know (one the person picked) is skipped quietly, and so is
+    a registry that cannot be read or written: the profile still gets the measured plan.
+    """
+    from wizard.models import ModelRegistry
+
+    try:
+        registry = ModelRegistry()
+        wanted = Path(model_path).resolve()
+        for model in registry.list():
+            if model.file_in(registry.models_dir).resolve() == wanted:
+                store_verification(model.id, result, registry=registry)
+                return
+    except HearthError as exc:
+        log.warning("could not keep the measured figures of %s: %s %s", model_path, exc.user_message, exc.details)
+
+
+def check_model(model_path: Path, plan: FitPlan | LoadPlan, recipe: Recipe, person_name: str, *,
+                progress, cancel, ram_budget_bytes: int | None = None) -> CheckResult:
+    """Measure the model, then start the engine with the plan that passed, stream one short reply
+    to the recipe's greeting, and stop the engine.
 
     Progress: ``("state", words)`` then ``("text", piece)`` for each piece of the reply.
 
     Raises:
+        ModelDoesNotFitError: measuring found it does not fit (or the file cannot be used).
         ModelFileError, EngineStartError, EngineError: the model could not be loaded or answer.
         CheckStopped: ``cancel`` was set.
     """
-    engine = LocalEngine(model_path, plan)
+    progress(("state", MEASURING))
+    verification = measure(model_path, plan, recipe, ram_budget_bytes=ram_budget_bytes,
+                           progress=progress, cancel=cancel)
+    engine = LocalEngine(model_path, verification.plan)
     try:
         progress(("state", "Loading the model into memory…"))
         engine.start()
@@ -69,9 +139,28 @@ def check_model(model_path: Path, plan: LoadPlan, recipe: Recipe, person_name: s
         if cancel.is_set():
             raise CheckStopped("The check was stopped.")
         summary = stream.summary
-        return CheckResult(summary.text, summary.tokens_per_second, summary.completion_tokens)
+        final = verification.final
+        return CheckResult(summary.text, summary.tokens_per_second or (final.tokens_per_second if final else None),
+                           summary.completion_tokens, plan=verification.plan,
+                           peak_ram_bytes=final.peak_ram_bytes if final else None,
+                           stepped_down=stepped_down_words(verification), verification=verification)
     finally:
         engine.stop()
+
+
+def stepped_down_words(verification: Verification) -> str:
+    if verification.outcome != STEPPED_DOWN or verification.plan is None:
+        return ""
+    return (f"To fit in this computer's memory, it will remember less of each conversation: about "
+            f"{verification.plan.n_ctx:,} tokens (some {verification.plan.n_ctx * 3 // 4:,} words) "
+            f"instead of {verification.attempts[0].n_ctx:,}.")
+
+
+def memory_sentence(peak_ram_bytes: int | None) -> str:
+    if not peak_ram_bytes:
+        return ""
+    gb = peak_ram_bytes / 2**30
+    return f"Uses about {gb:.1f} GB of memory." if gb >= 0.1 else "Uses less than 0.1 GB of memory."
 
 
 def speed_sentence(tokens_per_second: float | None) -> str:
@@ -103,9 +192,20 @@ class CheckPage(SetupPage):
         self.reply.setReadOnly(True)
         self.reply.setAccessibleName("Its first reply")
         self.body.addWidget(self.reply, 1)
+        figures = QHBoxLayout()
         self.speed = scaled_font_label("", self)
         self.speed.setAccessibleName("How fast it answered")
-        self.body.addWidget(self.speed)
+        self.speed.setWordWrap(True)
+        self.memory = scaled_font_label("", self)
+        self.memory.setAccessibleName("How much memory it uses")
+        figures.addWidget(self.speed, 1)
+        figures.addWidget(self.memory)
+        self.body.addLayout(figures)
+        self.stepped_down = scaled_font_label("", self)
+        self.stepped_down.setAccessibleName("Shorter conversation memory")
+        self.stepped_down.setWordWrap(True)
+        self.stepped_down.hide()
+        self.body.addWidget(self.stepped_down)
         self.error = InlineError(self)
         self.error.retry_requested.connect(self.start_check)
         self.body.addWidget(self.error)
@@ -130,17 +230,23 @@ class CheckPage(SetupPage):
             return
         a = self.answers
         a.check_reply, a.check_tokens_per_second = "", None
+        a.check_plan, a.check_peak_ram_bytes = None, None
         self._checked_for = None
         self.error.clear()
         self.reply.clear()
         self.speed.clear()
+        self.memory.clear()
+        self.stepped_down.clear()
+        self.stepped_down.hide()
         self._set_running(True)
         self._generation += 1
         generation = self._generation
-        path, plan, recipe, name = a.model_path, a.model.plan.engine_plan(), a.recipe.recipe, a.person_name
+        path, plan, recipe, name = a.model_path, a.model.plan, a.recipe.recipe, a.person_name
+        budget = ram_budget(a.hardware) if a.hardware is not None else None
         key = self._key()
         self._handle = self.track(run_task(
-            lambda progress, cancel: check_model(path, plan, recipe, name, progress=progress, cancel=cancel),
+            lambda progress, cancel: check_model(path, plan, recipe, name, progress=progress, cancel=cancel,
+                                                 ram_budget_bytes=budget),
             parent=self, name="model check",
             on_progress=lambda event: generation == self._generation and self._progress(event),
             on_success=lambda result: generation == self._generation and self._passed(result, key),
@@ -162,14 +268,22 @@ class CheckPage(SetupPage):
             return
         self.answers.check_reply = result.reply
         self.answers.check_tokens_per_second = result.tokens_per_second
+        self.answers.check_plan = result.plan
+        self.answers.check_peak_ram_bytes = result.peak_ram_bytes
         self._checked_for = key
         self.reply.setPlainText(result.reply)
         self.status.setText("It works. This is its first reply:")
         self.speed.setText(speed_sentence(result.tokens_per_second))
+        self.memory.setText(memory_sentence(result.peak_ram_bytes))
+        self.stepped_down.setText(result.stepped_down)
+        self.stepped_down.setVisible(bool(result.stepped_down))
         self.completeChanged.emit()
 
     def _failed(self, exc: BaseException) -> None:
-        self.status.setText("The check did not finish.")
+        if isinstance(exc, ModelDoesNotFitError):
+            self.status.setText("This model does not fit on this computer.")
+        else:
+            self.status.setText("The check did not finish.")
         self.error.show_error(exc, can_retry=True)
 
     def _set_running(self, running: bool) -> None:

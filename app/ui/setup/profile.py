@@ -41,12 +41,15 @@ def finish_setup(answers: SetupAnswers) -> Path:
 
             set_secret(recipe.id, name, value)
     model = answers.model
+    # the plan the check measured on this computer; the estimate only if no check ran
+    load_plan = answers.check_plan or model.plan.engine_plan()
     profile_dir = save_profile(
         setup_plan(answers), allow=True, person_name=answers.person_name, model_name=model.name,
         model_path=answers.model_path, model_repo=model.entry.repo if model.entry else None,
-        model_file=model.entry.file if model.entry else None, load_plan=model.plan.engine_plan(),
+        model_file=model.entry.file if model.entry else None, load_plan=load_plan,
         extra={"folders_refused": sorted(path for path, ok in answers.folders_allowed.items() if not ok),
                "secrets_kept_for_session_only": answers.session_only_secrets and bool(recipe.secret_names),
-               "checked_tokens_per_second": answers.check_tokens_per_second})
+               "checked_tokens_per_second": answers.check_tokens_per_second,
+               "checked_peak_ram_bytes": answers.check_peak_ram_bytes})
     answers.profile_dir = profile_dir
     return profile_dir

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.catalog import Catalog, CatalogEntry, load_catalog
+from wizard.engine.plan import LoadPlan
 from wizard.fit import FitPlan
 from wizard.hardware import HardwareProfile, probe_hardware
 from wizard.recipes import LoadedRecipe, shipped_recipes
@@ -70,6 +71,8 @@ class SetupAnswers:
     session_secrets: SessionSecrets = field(default_factory=SessionSecrets)
     check_reply: str = ""
     check_tokens_per_second: float | None = None
+    check_plan: LoadPlan | None = None  # the plan the check measured and passed (may have a shorter context)
+    check_peak_ram_bytes: int | None = None
     profile_dir: Path | None = None
 
 

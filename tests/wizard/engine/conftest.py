@@ -29,7 +29,7 @@ def raw_request(port: int, method: str, path: str, headers: dict[str, str],
     if body:
         lines.append(f"Content-Length: {len(body)}")
     lines.append("Connection: close")
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:  # a busy 2-core CI machine
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         data = b""
         while chunk := sock.recv(65536):
