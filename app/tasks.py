@@ -49,6 +49,7 @@ class TaskHandle:
         self.cancel_event = threading.Event()
         self.signals = _Signals()
         self._done = threading.Event()
+        self._delivered = False
 
     def cancel(self) -> None:
         """Ask the work to stop; it sees ``cancel.is_set()`` and returns or raises."""
@@ -56,7 +57,16 @@ class TaskHandle:
 
     @property
     def running(self) -> bool:
-        return not self._done.is_set()
+        """True until the outcome has reached the UI thread.
+
+        Not until the worker returned: between the two, ``on_success``/``on_error`` are still
+        queued, and a caller that treated the task as over (closing its dialog, say) would drop
+        the result.
+        """
+        return not self._delivered
+
+    def _mark_delivered(self) -> None:
+        self._delivered = True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the work has returned (for shutdown and tests, not the UI)."""
@@ -103,6 +113,7 @@ def run_task(
     app = QApplication.instance()
     if app is not None:
         signals.moveToThread(app.thread())
+    signals.finished.connect(handle._mark_delivered)  # first, so on_finished already sees it over
     if on_progress is not None:
         signals.progressed.connect(on_progress)
     if on_success is not None:

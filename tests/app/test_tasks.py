@@ -91,7 +91,20 @@ def test_cancel_all_and_wait_stops_every_running_task(qtbot) -> None:
     handles = [run_task(work) for _ in range(2)]
     started.wait(5)
     assert cancel_all_and_wait(timeout=5)
-    assert not any(h.running for h in handles)
+    assert all(h.wait(0) for h in handles)
+    qtbot.waitUntil(lambda: not any(h.running for h in handles), timeout=5000)
+
+
+def test_a_task_runs_until_its_outcome_reaches_the_ui_thread(qtbot) -> None:
+    # The worker returns at once, but the result is still queued for the UI thread: a page that
+    # took "the thread is done" for "the task is over" used to close before the result arrived.
+    results: list[str] = []
+    handle = run_task(lambda progress, cancel: "result", on_success=results.append,
+                      on_finished=lambda: results.append(f"finished, running={handle.running}"))
+    assert handle.wait(5)
+    assert handle.running and results == []
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    assert results == ["result", "finished, running=False"]
 
 
 def test_many_tasks_at_once_all_report(qtbot) -> None:
