@@ -6,9 +6,11 @@ import logging
 import sys
 from types import TracebackType
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from wizard import __version__
+from wizard.paths import assets_dir
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ def create_application(argv: list[str]) -> QApplication:
     app.setOrganizationName("Hearth")
     app.setApplicationVersion(__version__)
     app.setApplicationDisplayName("Hearth")
+    icon = assets_dir() / "icons" / "hearth-256.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
@@ -44,8 +49,15 @@ def run_gui(argv: list[str]) -> int:
 
     from app.tasks import cancel_all_and_wait
 
+    from app.ui.theme import apply_theme
+    from wizard.settings import load_settings
+
     app = create_application(argv)
     _install_excepthook()
+    loaded = load_settings()
+    if loaded.notice is not None:
+        log.warning("Settings: %s", loaded.notice)
+    apply_theme(app, loaded.settings.theme)
     app.aboutToQuit.connect(cancel_all_and_wait)
     window = MainWindow()
     window.show()

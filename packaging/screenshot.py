@@ -4,6 +4,8 @@
 
 Runs the same code path as ``hearth`` (``app.gui.run_gui``) and grabs the screen once the
 window is up, so the picture is what a person sees, not a widget rendered on its own.
+The chat window with a real conversation: ``tests/app/chat/make_screenshots.py``; the setup
+wizard's pages: ``tests/app/setup/make_screenshots.py``.
 """
 
 from __future__ import annotations

@@ -88,3 +88,36 @@ def test_bare_hearth_opens_the_main_window() -> None:
     result = _run([sys.executable, "-c", BARE_HEARTH])
     assert result.returncode == 0, result.stderr
     assert "SHOWN ['Hearth'] EXIT 0" in result.stdout, result.stdout + result.stderr
+
+
+DARK_START = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from app.__main__ import main
+from app.gui import create_application
+from app.ui.theme import is_dark
+
+create_application(sys.argv)
+seen = []
+
+def look_then_quit():
+    app = QApplication.instance()
+    seen.append((is_dark(app.palette()), not app.windowIcon().isNull()))
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+    QApplication.quit()
+
+QTimer.singleShot(1500, look_then_quit)
+main([])
+print("DARK, ICON", seen)
+"""
+
+
+def test_the_saved_theme_and_the_icon_apply_from_the_start(hearth_home: Path) -> None:
+    from wizard.settings import Settings, save_settings
+
+    save_settings(Settings(theme="dark"))
+    result = _run([sys.executable, "-c", DARK_START])
+    assert result.returncode == 0, result.stderr
+    assert "DARK, ICON [(True, True)]" in result.stdout, result.stdout + result.stderr

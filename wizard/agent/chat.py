@@ -12,18 +12,26 @@ Order of a turn (:meth:`ChatSession.send`):
 
 The engine is anything with ``stream_chat(messages, params=, cancel=)`` returning a ChatStream:
 a :class:`~wizard.engine.LocalEngine` or an :class:`~wizard.engine.EngineClient` (remote).
+
+With ``tools``, step 4 is the tool loop (:func:`wizard.agent.tools.run_tool_loop`) instead of a
+plain stream: each tool step becomes a ``tool`` notice as it happens, and the final answer is
+delivered to ``on_text`` in one piece (the loop's constrained JSON cannot be shown while it is
+written). The messages table has no room for metadata, so the tool steps are kept as one plain
+line at the end of the saved reply ("Tools used: …"), also when the turn is stopped or breaks.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from wizard.agent.context import AssembledPrompt, TurnNotice, assemble_prompt, memory_budget_for
 from wizard.agent.memory import MemoryStore, detect_remember_request, memory_block
 from wizard.agent.store import Conversation, ConversationStore, Message
 from wizard.agent.tokens import TokenCounter
+from wizard.agent.tools.base import Tool
+from wizard.agent.tools.loop import LoopStep, run_tool_loop
 from wizard.engine.client import Cancel, ChatSummary
 from wizard.engine.errors import EngineRequestError
 from wizard.engine.plan import GenerationParams
@@ -32,6 +40,9 @@ from wizard.errors import HearthValueError
 DEFAULT_SYSTEM_PROMPT = ("You are Hearth, a helpful assistant running privately on this person's own "
                          "computer. Answer clearly and briefly.")
 FLUSH_SECONDS = 0.5
+MAX_TOOL_STEPS = 4
+TOOLS_USED_PREFIX = "Tools used: "
+STEP_DETAIL_CHARS = 80
 
 
 class EmptyMessageError(HearthValueError):
@@ -59,7 +70,8 @@ class ChatSession:
     def __init__(self, store: ConversationStore, engine: object, *, counter: TokenCounter, n_ctx: int,
                  model: str = "", conversation_id: int | None = None, profile: str = "",
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, params: GenerationParams | None = None,
-                 flush_seconds: float = FLUSH_SECONDS) -> None:
+                 flush_seconds: float = FLUSH_SECONDS, tools: Mapping[str, Tool] | None = None,
+                 max_tool_steps: int = MAX_TOOL_STEPS) -> None:
         self.store = store
         self.memories = MemoryStore(store)
         self.engine = engine
@@ -71,6 +83,8 @@ class ChatSession:
         self.params = params or GenerationParams()
         self.flush_seconds = flush_seconds
         self.conversation_id = conversation_id
+        self.tools = dict(tools) if tools else None
+        self.max_tool_steps = max_tool_steps
 
     @property
     def conversation(self) -> Conversation | None:
@@ -143,6 +157,8 @@ class ChatSession:
             self.store.set_context_from(self.conversation_id, prompt.context_from)
         notices = notices + prompt.notices
         writer = _ReplyWriter(self.store, self.conversation_id, self.model, self.flush_seconds)
+        if self.tools:
+            return self._reply_with_tools(user_message, notices, prompt, writer, on_text=on_text, cancel=cancel)
         stream = self.engine.stream_chat(prompt.messages, params=self.params, cancel=cancel)
         try:
             for piece in stream:
@@ -163,6 +179,81 @@ class ChatSession:
         reply = writer.finish(stream.summary, failed=False)
         return TurnResult(user_message=user_message, reply=reply, summary=stream.summary,
                           notices=notices, prompt=prompt)
+
+    def _reply_with_tools(self, user_message: Message, notices: list[TurnNotice], prompt: AssembledPrompt,
+                          writer: _ReplyWriter, *, on_text: Callable[[str], None] | None,
+                          cancel: Cancel) -> TurnResult:
+        steps: list[LoopStep] = []
+
+        def on_step(step: LoopStep) -> None:
+            steps.append(step)
+            notices.append(TurnNotice("tool", describe_step(step)))
+
+        started = time.monotonic()
+        try:
+            loop = run_tool_loop(self.engine, prompt.messages, self.tools, max_steps=self.max_tool_steps,
+                                 params=self.params, cancel=cancel, on_step=on_step)
+        except BaseException:
+            writer.text = _with_tools_line(writer.text, steps)
+            writer.finish(ChatSummary(), failed=True)
+            raise
+        finish = "cancelled" if loop.stopped == "cancelled" else "stop"
+        summary = ChatSummary(text=loop.answer, finish_reason=finish, elapsed=time.monotonic() - started)
+        text = _with_tools_line(loop.answer, steps)
+        if text:
+            writer.add(text)
+            if on_text is not None:
+                on_text(text)
+        reply = writer.finish(summary, failed=False)
+        return TurnResult(user_message=user_message, reply=reply, summary=summary, notices=notices, prompt=prompt)
+
+
+def describe_step(step: LoopStep) -> str:
+    """A short plain sentence for one tool step ("Used the calculator: 2+2 = 4", "Read notes.txt")."""
+    args = step.arguments
+
+    def short(value: object) -> str:
+        text = " ".join(str(value).split())
+        return text if len(text) <= STEP_DETAIL_CHARS else text[:STEP_DETAIL_CHARS - 1] + "…"
+
+    def short_path(value: object) -> str:  # the file name is the part worth keeping
+        text = str(value)
+        return text if len(text) <= STEP_DETAIL_CHARS else "…" + text[-(STEP_DETAIL_CHARS - 1):]
+
+    if step.outcome == "invalid":
+        return f"Tried to use a tool ({short(step.tool or 'unknown')}), but the call did not work"
+    if step.tool == "calculator":
+        done = f"Used the calculator: {short(step.result)}" if step.outcome == "ok" else \
+            f"Used the calculator on {short(args.get('expression', ''))}"
+    elif step.tool == "datetime":
+        done = "Looked at today's date and time"
+    elif step.tool == "read_file":
+        done = f"Read {short_path(args.get('path', ''))}"
+    elif step.tool == "write_file":
+        path = short_path(args.get("path", ""))
+        if step.outcome == "ok" and not step.result.startswith("Saved"):
+            return f"Did not save {path}: you did not allow it"
+        done = f"Saved {path}"
+    elif step.tool == "notes_write":
+        done = "Wrote a note"
+    elif step.tool == "notes_search":
+        done = f"Searched the notes for \u201c{short(args.get('query', ''))}\u201d"
+    elif step.tool == "documents_search":
+        done = f"Searched your documents for \u201c{short(args.get('query', ''))}\u201d"
+    else:
+        done = f"Used {short(step.tool)}"
+    if step.outcome == "refused":
+        return f"Not allowed: {done[0].lower()}{done[1:]}"
+    if step.outcome == "error":
+        return f"{done} (it did not work)"
+    return done
+
+
+def _with_tools_line(text: str, steps: list[LoopStep]) -> str:
+    if not steps:
+        return text
+    line = TOOLS_USED_PREFIX + "; ".join(describe_step(step) for step in steps) + "."
+    return f"{text}\n\n{line}" if text else line
 
 
 class _ReplyWriter:
