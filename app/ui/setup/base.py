@@ -47,3 +47,7 @@ class SetupPage(QWizardPage):
 
     def running_tasks(self) -> list[TaskHandle]:
         return [task for task in self.tasks if task.running]
+
+    def forget_stopped_tasks(self) -> None:
+        """Drop the tasks whose work has returned, delivered or not (the wizard is closing)."""
+        self.tasks = [task for task in self.tasks if not task.wait(0)]

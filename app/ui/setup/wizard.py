@@ -80,7 +80,10 @@ class SetupWizard(QWizard):
         pages = self.setup_pages()
         for page in pages:
             page.stop_tasks()
-        return all(task.wait(timeout) for page in pages for task in page.running_tasks())
+        stopped = all(task.wait(timeout) for page in pages for task in page.running_tasks())
+        for page in pages:
+            page.forget_stopped_tasks()
+        return stopped
 
     def done(self, result: int) -> None:
         self.stop_all()
