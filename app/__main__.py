@@ -14,7 +14,6 @@ from pathlib import Path
 
 from app.commands import register_all
 from wizard import __version__
-from wizard.engine.process import FROZEN_ENGINE_FLAG
 from wizard.errors import HearthError
 
 log = logging.getLogger(__name__)
@@ -30,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="check that this installation works, print a report and exit "
                         "(0 only when every check passes)")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --self-test: a warning (a check skipped or only partly possible) "
+                        "fails the self-test too")
     # Its own dest: `hearth chat --model …` fills `model` through the sub-command's parser.
     parser.add_argument("--model", dest="self_test_model", type=Path, metavar="FILE.gguf",
                         help="with --self-test: a small model file to load and ask for a few words")
@@ -80,10 +82,20 @@ def _give_missing_streams_a_home(log_ready: bool) -> None:
                     else open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
 
 
+def _frozen_engine_flag(args_in: list[str]) -> str | None:
+    """The frozen app's "be the engine" flag, looked up only when there are arguments: its module
+    imports all of wizard.engine, which the bare window does not need before it is drawn."""
+    if not args_in:
+        return None
+    from wizard.engine.process import FROZEN_ENGINE_FLAG
+
+    return FROZEN_ENGINE_FLAG
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_in = sys.argv[1:] if argv is None else argv
-    if args_in[:1] == [FROZEN_ENGINE_FLAG]:
+    if args_in[:1] == [_frozen_engine_flag(args_in)]:
         # The frozen app is its own engine process (it has no `python -m wizard.engine.server`);
         # stdout is the engine's line to its parent, so nothing below may touch it.
         from wizard.engine.server import main as engine_main
@@ -93,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(args_in)
     if args.self_test_model is not None and not args.self_test:
         parser.error("--model goes with --self-test (to chat with a model: hearth chat --model FILE)")
+    if args.strict and not args.self_test:
+        parser.error("--strict goes with --self-test")
 
     from wizard.logs import setup_logging
 
+    log_file: Path | None = None
     try:
         log_file = setup_logging()
     except OSError as exc:  # a read-only or full disk must not stop the window opening
@@ -109,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.self_test:
             from app.self_test import run_self_test
 
-            return run_self_test(model=args.self_test_model)
+            return run_self_test(model=args.self_test_model, strict=args.strict)
         handler = getattr(args, "handler", None)
         if handler is not None:
-            return handler(args)
+            return _run_command(handler, args, log_file)
         from app.gui import run_gui
 
         return run_gui([sys.argv[0], *args_in])
@@ -125,6 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     except HearthError as exc:
         log.exception("Hearth stopped with an error")
         print(exc.for_terminal(), file=sys.stderr)
+        return 1
+
+
+def _run_command(handler, args: argparse.Namespace, log_file: Path | None) -> int:
+    """A sub-command, with a last resort: a mistake in Hearth is one plain sentence, never a traceback.
+
+    HearthError, KeyboardInterrupt and BrokenPipeError pass through to ``main``'s own handling.
+    """
+    try:
+        return handler(args)
+    except (HearthError, BrokenPipeError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last resort: the traceback goes to the log
+        log.exception("Unexpected error in a command")
+        where = (f"the details are in the log file at {log_file}" if log_file is not None else
+                 f"its log file could not be written, so here is the detail: {type(exc).__name__}: {exc}")
+        print(f"Hearth hit a problem it did not expect and stopped; {where}.", file=sys.stderr)
         return 1
 
 

@@ -1,9 +1,10 @@
-"""``hearth --self-test [--model FILE.gguf]``: prove that this installation of Hearth works.
+"""``hearth --self-test [--model FILE.gguf] [--strict]``: prove that this installation of Hearth works.
 
 Runs the same code paths the app uses, from source or from the frozen bundle, and prints one
 line per check (``PASS`` / ``WARN`` / ``FAIL``) and a last line with the verdict. The exit code
 is 0 only when no check failed; a warning (no secure keyring on this computer, no model given)
-is something to know, not a broken installation.
+is something to know, not a broken installation. With ``--strict`` (what CI runs on the
+bundle) a warning fails too: a check that was skipped proved nothing.
 
 Checks, in order: the files shipped with Hearth (recipes, catalog, icons); the data folders
 are writable; the keyring backends load and which one is in force; the modules the app needs
@@ -243,16 +244,18 @@ def _run_one(name: str, check: Callable[[], str]) -> CheckResult:
         return CheckResult(name, FAIL, f"{type(exc).__name__}: {exc}")
 
 
-def run_self_test(*, model: Path | None = None, out: TextIO | None = None) -> int:
+def run_self_test(*, model: Path | None = None, strict: bool = False, out: TextIO | None = None) -> int:
     """Run every check, print the report to ``out`` (standard output), return the exit code.
 
-    Never raises: a check that crashes is reported as FAIL.
+    ``strict``: every WARN counts as a failure. Never raises: a check that crashes is reported as FAIL.
     """
     from wizard import __version__
 
     out = out or sys.stdout
     frozen = "frozen bundle" if getattr(sys, "frozen", False) else "from source"
-    print(f"Hearth {__version__} self-test ({frozen}, Python {sys.version.split()[0]}, {sys.platform})",
+    strictness = ", strict" if strict else ""
+    print(f"Hearth {__version__} self-test ({frozen}{strictness}, Python {sys.version.split()[0]}, "
+          f"{sys.platform})",
           file=out, flush=True)
     checks: list[tuple[str, Callable[[], str]]] = [
         ("shipped files", check_shipped_files),
@@ -273,6 +276,10 @@ def run_self_test(*, model: Path | None = None, out: TextIO | None = None) -> in
     warned = sum(r.status == WARN for r in results)
     if failed:
         print(f"Self-test FAILED: {failed} of {len(results)} checks failed.", file=out, flush=True)
+        return 1
+    if strict and warned:
+        print(f"Self-test FAILED: {warned} of {len(results)} checks only warned, and --strict counts "
+              f"a warning as a failure.", file=out, flush=True)
         return 1
     print(f"Self-test passed: {len(results)} checks, {warned} warnings.", file=out, flush=True)
     return 0

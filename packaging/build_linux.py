@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build Hearth for Linux: a frozen one-folder app in a .tar.gz with a menu entry and icon.
 
-    .venv/bin/python packaging/build_linux.py [--model FILE.gguf]
+    .venv/bin/python packaging/build_linux.py [--model FILE.gguf] [--strict]
 
 Needs the ``packaging`` extra (PyInstaller) in the Python that runs it. Writes:
 - ``build/dist/Hearth/``: the app (run ``build/dist/Hearth/Hearth``); ``build/work``: scratch;
@@ -10,7 +10,9 @@ Needs the ``packaging`` extra (PyInstaller) in the Python that runs it. Writes:
 
 At the end it prints the bundle size (on disk and compressed) and how long the frozen app
 takes to answer ``--version`` and ``--self-test`` (with ``--model``, the self-test loads it).
-Both folders are in .gitignore.
+Both folders are in .gitignore. The exit code is 1 when a check fails, the archive is over the
+size goal, or (with ``--strict``, what CI and ``dev.py bundle`` run; also when ``CI`` is set)
+a check could not run here or the frozen self-test only warned.
 """
 
 from __future__ import annotations
@@ -190,13 +192,18 @@ def _stop_group(process: subprocess.Popen) -> None:
             continue
 
 
-def network_at_start(executable: Path, *, seconds: float = 6.0) -> list[str] | None:
+class CheckNotPossible(Exception):
+    """A build check that cannot run on this machine; the message says why."""
+
+
+def network_at_start(executable: Path, *, seconds: float = 6.0) -> list[str]:
     """Start the bare app under strace for a few seconds; the non-loopback addresses it reached for.
 
-    None when strace is not installed or not allowed here (no check was possible).
+    Raises:
+        CheckNotPossible: strace is not installed, or may not trace processes here.
     """
     if shutil.which("strace") is None:
-        return None
+        raise CheckNotPossible("strace is not installed (Debian package strace)")
     with tempfile.TemporaryDirectory(prefix="hearth-net-") as home:
         trace = Path(home) / "strace.txt"
         # Its own process group: strace passes no signal on, so the app is stopped by group.
@@ -208,18 +215,25 @@ def network_at_start(executable: Path, *, seconds: float = 6.0) -> list[str] | N
         except subprocess.TimeoutExpired:
             _stop_group(process)
         if not trace.exists() or process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
-            return None  # strace itself failed (ptrace not permitted here)
+            raise CheckNotPossible(f"strace could not trace the app here (exit code {process.returncode}; "
+                                   "is ptrace permitted?)")
         return outside_connections(trace.read_text(encoding="utf-8", errors="replace"))
 
 
 KEYRING_PASSWORD = "hearth-build-check"  # a throwaway keyring made for this one check
 
 
-def keyring_line_with_secret_service(executable: Path) -> str | None:
-    """The frozen self-test's keyring line inside a private D-Bus session with an unlocked GNOME Keyring.
+def self_test_command(executable: Path, model: Path | None, *, strict: bool) -> list[str]:
+    return ([str(executable), "--self-test"] + (["--strict"] if strict else [])
+            + (["--model", str(model)] if model else []))
 
-    Proves the Secret Service backend (secretstorage, jeepney, cryptography) works frozen. None
-    when dbus-run-session or gnome-keyring-daemon is not installed.
+
+def self_test_with_secret_service(command: list[str]) -> subprocess.CompletedProcess | None:
+    """Run the frozen self-test ``command`` inside a private D-Bus session with an unlocked GNOME Keyring.
+
+    Proves the Secret Service backend (secretstorage, jeepney, cryptography) works frozen, and
+    lets a strict self-test pass its keyring check. None when dbus-run-session or
+    gnome-keyring-daemon is not installed.
     """
     if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
         return None
@@ -232,24 +246,37 @@ def keyring_line_with_secret_service(executable: Path) -> str | None:
         env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / ".local" / "share"),
                    XDG_CONFIG_HOME=str(home / ".config"))
         start = "gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-        done = subprocess.run(["dbus-run-session", "--", "sh", "-c", f'{start} && exec "$@"', "sh",
-                               str(executable), "--self-test"], input=KEYRING_PASSWORD, env=env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(["dbus-run-session", "--", "sh", "-c", f'{start} && exec "$@"', "sh", *command],
+                              input=KEYRING_PASSWORD, env=env, capture_output=True, text=True, timeout=300)
+
+
+def keyring_line(done: subprocess.CompletedProcess) -> str:
     lines = [line for line in done.stdout.splitlines() if "  keyring:" in line]
     return lines[0] if lines else f"FAIL  keyring: no report (exit {done.returncode}) {done.stderr[-300:]}"
 
 
-def measure(bundle: Path, archive: Path, model: Path | None) -> dict:
-    """Sizes and start times of the frozen app, as a dict (also printed by :func:`report`)."""
+def measure(bundle: Path, archive: Path, model: Path | None, *, strict: bool = False) -> dict:
+    """Sizes and start times of the frozen app, as a dict (also printed by :func:`report`).
+
+    The timed self-test runs inside a private Secret Service session when one can be made (and
+    with ``--strict`` when ``strict``); without one its keyring check can only warn.
+    """
     executable = bundle / "Hearth"
+    command = self_test_command(executable, model, strict=strict)
     with tempfile.TemporaryDirectory(prefix="hearth-measure-") as home:
         env = self_test_env(Path(home))
         version_s, version = timed_runs([str(executable), "--version"], env=env, runs=5)
-        command = [str(executable), "--self-test"] + (["--model", str(model)] if model else [])
-        self_test_s, self_test = timed_runs(command, env=env, runs=1)
+        started = time.perf_counter()
+        in_session = self_test_with_secret_service(command)
+        if in_session is not None:
+            self_test_s, self_test = time.perf_counter() - started, in_session
+        else:
+            self_test_s, self_test = timed_runs(command, env=env, runs=1)
     window_s = time_to_window(executable)
-    outside = network_at_start(executable)
-    keyring_line = keyring_line_with_secret_service(executable)
+    try:
+        outside, network_not_checked = network_at_start(executable), None
+    except CheckNotPossible as exc:
+        outside, network_not_checked = None, str(exc)
     return {
         "bundle_bytes": folder_size(bundle),
         "archive_bytes": archive.stat().st_size,
@@ -262,54 +289,86 @@ def measure(bundle: Path, archive: Path, model: Path | None) -> dict:
         "self_test_report": self_test.stdout,
         "window_seconds": None if window_s is None else round(window_s, 3),
         "network_at_start": outside,
-        "secret_service_keyring": keyring_line,
+        "network_not_checked": network_not_checked,
+        "secret_service_keyring": None if in_session is None else keyring_line(in_session),
+        "strict": strict,
     }
 
 
 def report(numbers: dict) -> str:
+    """The numbers in plain lines, then one ``FAIL`` line per broken promise (see :func:`failures`)."""
     mib = 1024 * 1024
     goal = "within" if numbers["archive_bytes"] <= SIZE_GOAL_BYTES else "OVER"
+    network = numbers["network_at_start"]
     return "\n".join([
         f"archive:        {numbers['archive']}",
         f"bundle on disk: {numbers['bundle_bytes'] / mib:.1f} MiB",
         f"compressed:     {numbers['archive_bytes'] / mib:.1f} MiB ({goal} the {SIZE_GOAL_BYTES // mib} MiB goal)",
         f"--version:      {numbers['version_seconds']:.2f} s (median of 5; {numbers['version_output']})",
         f"--self-test:    {numbers['self_test_seconds']:.2f} s "
-        f"({'with' if numbers['self_test_with_model'] else 'without'} a model; "
-        f"exit code {numbers['self_test_exit_code']})",
+        f"({'with' if numbers['self_test_with_model'] else 'without'} a model"
+        f"{', strict' if numbers.get('strict') else ''}; exit code {numbers['self_test_exit_code']})",
         "window shown:   " + ("never (see the log)" if numbers["window_seconds"] is None
                               else f"{numbers['window_seconds']:.2f} s after start (median of 3, first run)"),
-        "network:        " + ("not checked (no strace)" if numbers["network_at_start"] is None
-                              else "no connection outside this computer at start" if not numbers["network_at_start"]
-                              else "REACHED OUT to " + ", ".join(numbers["network_at_start"])),
+        "network:        " + (f"not checked: {numbers.get('network_not_checked') or 'no strace'}" if network is None
+                              else "no connection outside this computer at start" if not network
+                              else "REACHED OUT to " + ", ".join(network)),
         "Secret Service: " + (numbers["secret_service_keyring"] or "not checked (no dbus-run-session "
                                                                     "or gnome-keyring-daemon)"),
+        *(f"FAIL  {failure}" for failure in failures(numbers)),
     ])
 
 
+def failures(numbers: dict) -> list[str]:
+    """Every promise the bundle broke, in plain words; empty when it may ship.
+
+    With ``strict`` (CI, ``dev.py bundle``) a check that could not run here is a failure too:
+    a build that skipped it proved nothing.
+    """
+    found = []
+    if numbers["self_test_exit_code"] != 0:
+        found.append(f"the frozen self-test failed (exit code {numbers['self_test_exit_code']}; report above)")
+    if numbers["archive_bytes"] > SIZE_GOAL_BYTES:
+        found.append(f"the archive is {numbers['archive_bytes'] / 1024 / 1024:.1f} MiB, over the "
+                     f"{SIZE_GOAL_BYTES // 1024 // 1024} MiB goal")
+    if numbers["window_seconds"] is None:
+        found.append("the main window never showed")
+    if numbers["network_at_start"]:
+        found.append("the app reached outside this computer at start: " + ", ".join(numbers["network_at_start"]))
+    elif numbers["network_at_start"] is None and numbers.get("strict"):
+        found.append(f"no network at start was not checked ({numbers.get('network_not_checked') or 'no strace'}), "
+                     "and --strict needs every check")
+    keyring = numbers["secret_service_keyring"]
+    if keyring is not None and not keyring.startswith("PASS"):
+        found.append("the Secret Service keyring round trip failed")
+    elif keyring is None and numbers.get("strict"):
+        found.append("the Secret Service keyring was not checked (no dbus-run-session or gnome-keyring-daemon), "
+                     "and --strict needs every check")
+    return found
+
+
 def exit_code(numbers: dict) -> int:
-    """The self-test's code, or 1 when the window never showed, the app went online at start, or the
-    Secret Service round trip failed."""
+    """The self-test's code when it failed, else 1 when :func:`failures` found anything, else 0."""
     if numbers["self_test_exit_code"] != 0:
         return numbers["self_test_exit_code"]
-    if numbers["window_seconds"] is None or numbers["network_at_start"]:
-        return 1
-    if numbers["secret_service_keyring"] is not None and not numbers["secret_service_keyring"].startswith("PASS"):
-        return 1
-    return 0
+    return 1 if failures(numbers) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a small GGUF model for the timed --self-test")
     parser.add_argument("--skip-build", action="store_true", help="package and measure an existing build")
+    parser.add_argument("--strict", action="store_true",
+                        help="a check that cannot run here, or a self-test warning, fails the build "
+                        "(what CI and `dev.py bundle` run; on by default when CI is set)")
     args = parser.parse_args(argv)
+    strict = args.strict or os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
     if not sys.platform.startswith("linux"):
         say("this script builds the Linux bundle; see packaging/README.md for Windows and macOS")
         return 2
     bundle = BUILD / "dist" / "Hearth" if args.skip_build else run_pyinstaller()
     archive = assemble_release(bundle, DIST, release_name(hearth_version()))
-    numbers = measure(bundle, archive, args.model)
+    numbers = measure(bundle, archive, args.model, strict=strict)
     (BUILD / "bundle-report.json").write_text(json.dumps(numbers, indent=2), encoding="utf-8")
     print(numbers["self_test_report"], end="")
     for line in report(numbers).splitlines():

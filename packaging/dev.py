@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 
@@ -195,16 +196,20 @@ def tiny_model(python: Path) -> Path:
 def command_bundle(args: list[str]) -> int:
     """Freeze Hearth (packaging/build_linux.py), then run the frozen app's --self-test with the test model.
 
-    The exit code is the frozen self-test's (build_linux.py also fails on a window that never
-    shows, a connection outside 127.0.0.1 at start, or a failed Secret Service round trip).
+    Strict: every check must really run and pass (a self-test warning, a missing strace or
+    Secret Service fails too), as must the size goal, the window showing and no connection
+    outside 127.0.0.1 at start.
     """
     if not sys.platform.startswith("linux"):
         fail("`bundle` builds the Linux app; packaging/README.md says how to build on Windows and macOS")
+    started = time.monotonic()
     ensure_system_packages()
     python = ensure_installed("packaging")
     model = tiny_model(python)
-    return subprocess.call([str(python), str(REPO / "packaging" / "build_linux.py"), "--model", str(model), *args],
-                           cwd=REPO)
+    code = subprocess.call([str(python), str(REPO / "packaging" / "build_linux.py"), "--strict",
+                            "--model", str(model), *args], cwd=REPO)
+    say(f"bundle {'built and checked' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    return code
 
 
 def main(argv: list[str]) -> int:

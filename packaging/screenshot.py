@@ -1,9 +1,11 @@
 """Screenshot Hearth's main window on a real X server (Xvfb), for the README and reviews.
 
-    xvfb-run -a -s "-screen 0 1024x700x24" .venv/bin/python packaging/screenshot.py assets/main-window.png
+    HEARTH_HOME=$(mktemp -d) xvfb-run -a -s "-screen 0 1024x700x24" \
+        .venv/bin/python packaging/screenshot.py assets/main-window.png
 
 Runs the same code path as ``hearth`` (``app.gui.run_gui``) and grabs the screen once the
-window is up, so the picture is what a person sees, not a widget rendered on its own.
+window is up, so the picture is what a person sees, not a widget rendered on its own. With an
+empty ``HEARTH_HOME`` that is a first start: the main window with the setup wizard over it.
 The chat window with a real conversation: ``tests/app/chat/make_screenshots.py``; the setup
 wizard's pages: ``tests/app/setup/make_screenshots.py``.
 """

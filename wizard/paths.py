@@ -4,8 +4,8 @@ Which folders, first match wins:
 
 1. the environment variable ``HEARTH_HOME``: every folder under that one directory (tests
    use it);
-2. portable mode: a file named ``hearth-portable`` next to the Hearth program puts every
-   folder in ``HearthData`` beside it (a consultant's USB stick);
+2. portable mode: a file named ``hearth-portable`` next to the Hearth program (on macOS next
+   to ``Hearth.app``) puts every folder in ``HearthData`` beside it (a consultant's USB stick);
 3. the operating system's conventions (platformdirs, app name "Hearth"), where the person
    may have moved the data and models to another folder (``data-location.json`` in the
    config folder, written by :func:`set_data_location`).
@@ -79,10 +79,19 @@ def _all_under(root: Path) -> HearthPaths:
 
 
 def program_folder() -> Path | None:
-    """The folder holding the Hearth program when it runs as an installed bundle, else None."""
-    if getattr(sys, "frozen", False):
-        return Path(sys.executable).resolve().parent
-    return None
+    """The folder holding the Hearth program when it runs as an installed bundle, else None.
+
+    On macOS that is the folder holding ``Hearth.app``: nothing may be added inside a signed
+    app (``Hearth.app/Contents/MacOS``) without breaking its signature.
+    """
+    if not getattr(sys, "frozen", False):
+        return None
+    executable = Path(sys.executable).resolve()
+    contents = executable.parent.parent  # Hearth.app/Contents when the program is in Contents/MacOS
+    if (sys.platform == "darwin" and executable.parent.name == "MacOS" and contents.name == "Contents"
+            and contents.parent.suffix == ".app"):
+        return contents.parent.parent
+    return executable.parent
 
 
 def portable_root() -> Path | None:

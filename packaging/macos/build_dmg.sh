@@ -36,20 +36,17 @@ iconutil -c icns "$iconset" -o build/hearth.icns
 HEARTH_ICNS="$repo/build/hearth.icns" "$python" -m PyInstaller --noconfirm \
     --distpath build/dist --workpath build/work packaging/hearth.spec
 
-# 3. Sign inside out: every library and the executable, then the bundle with the entitlements.
-sign() { codesign --force --timestamp --options runtime --sign "$identity" "$@"; }
-find "$app/Contents" -type f \( -name '*.dylib' -o -name '*.so' \) -print0 | while IFS= read -r -d '' lib; do
-    sign "$lib"
-done
-sign --entitlements packaging/macos/entitlements.plist "$app/Contents/MacOS/Hearth"
-sign --entitlements packaging/macos/entitlements.plist "$app"
-codesign --verify --deep --strict --verbose=2 "$app"
+# 3. Sign inside out: every Mach-O file (libraries, Python, Qt's frameworks), each framework, the
+#    executable, then the bundle; hardened runtime, entitlements on the programs.
+bash packaging/macos/sign_app.sh "$app" "$identity" packaging/macos/entitlements.plist
 
 # 4. Prove the signed app works before shipping it (offscreen, private data folder).
 test_home=$(mktemp -d)
 model_args=()
 if [ -n "${HEARTH_TEST_MODEL:-}" ]; then model_args=(--model "$HEARTH_TEST_MODEL"); fi
-QT_QPA_PLATFORM=offscreen HEARTH_HOME="$test_home" "$app/Contents/MacOS/Hearth" --self-test "${model_args[@]}"
+# ${a[@]+"${a[@]}"}: macOS's bash 3.2 calls an empty array unbound under `set -u`.
+QT_QPA_PLATFORM=offscreen HEARTH_HOME="$test_home" "$app/Contents/MacOS/Hearth" --self-test \
+    ${model_args[@]+"${model_args[@]}"}
 rm -rf "$test_home"
 
 # 5. The disk image: the app and a link to /Applications to drag it onto.

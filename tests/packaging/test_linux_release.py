@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
+import socket
 import stat
 import subprocess
+import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -118,12 +122,84 @@ def test_release_name_carries_the_app_version() -> None:
     assert build_linux.release_name(__version__, "x86_64") == f"Hearth-{__version__}-linux-x86_64"
 
 
+GOOD = {"self_test_exit_code": 0, "window_seconds": 0.3, "network_at_start": [], "network_not_checked": None,
+        "secret_service_keyring": "PASS  keyring: ...", "archive_bytes": 55 * 1024 * 1024, "strict": False}
+
+
 def test_the_exit_code_fails_on_any_broken_promise() -> None:
-    good = {"self_test_exit_code": 0, "window_seconds": 0.3, "network_at_start": [],
-            "secret_service_keyring": "PASS  keyring: ..."}
+    good = GOOD
     assert build_linux.exit_code(good) == 0
     assert build_linux.exit_code({**good, "self_test_exit_code": 1}) == 1
     assert build_linux.exit_code({**good, "window_seconds": None}) == 1
     assert build_linux.exit_code({**good, "network_at_start": ["192.0.2.7"]}) == 1
     assert build_linux.exit_code({**good, "secret_service_keyring": "FAIL  keyring: refused"}) == 1
+    assert build_linux.exit_code({**good, "archive_bytes": build_linux.SIZE_GOAL_BYTES + 1}) == 1
+    assert build_linux.exit_code({**good, "archive_bytes": build_linux.SIZE_GOAL_BYTES}) == 0
     assert build_linux.exit_code({**good, "network_at_start": None, "secret_service_keyring": None}) == 0
+
+
+def test_strict_fails_on_a_check_that_could_not_run() -> None:
+    strict = {**GOOD, "strict": True}
+    assert build_linux.exit_code(strict) == 0
+    assert build_linux.exit_code({**strict, "network_at_start": None,
+                                  "network_not_checked": "strace is not installed"}) == 1
+    assert build_linux.exit_code({**strict, "secret_service_keyring": None}) == 1
+
+
+def numbers_for(archive: Path, **changes: object) -> dict:
+    return {**GOOD, "archive": str(archive), "archive_bytes": archive.stat().st_size, "bundle_bytes": 1,
+            "version_seconds": 0.2, "version_output": "Hearth 9.9", "self_test_seconds": 1.5,
+            "self_test_with_model": True, **changes}
+
+
+def test_an_archive_over_the_size_goal_fails_the_build(small_bundle: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Incompressible bytes, so the real archive's size is known to be over a goal set just below it.
+    (small_bundle / "_internal" / "weights.bin").write_bytes(os.urandom(256 * 1024))
+    archive = build_linux.assemble_release(small_bundle, tmp_path / "dist", "Hearth-9.9-linux-x86_64")
+    size = archive.stat().st_size
+    numbers = numbers_for(archive)
+
+    monkeypatch.setattr(build_linux, "SIZE_GOAL_BYTES", size)
+    assert build_linux.exit_code(numbers) == 0
+    assert "FAIL" not in build_linux.report(numbers)
+
+    monkeypatch.setattr(build_linux, "SIZE_GOAL_BYTES", size - 1)
+    assert build_linux.exit_code(numbers) == 1
+    lines = build_linux.report(numbers).splitlines()
+    assert any("OVER the" in line for line in lines)
+    assert lines[-1].startswith("FAIL  the archive is ") and "over the" in lines[-1]
+
+
+def test_without_strace_the_network_check_says_it_did_not_run(small_bundle: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    no_tools = tmp_path / "empty-path"
+    no_tools.mkdir()
+    monkeypatch.setenv("PATH", str(no_tools))
+    with pytest.raises(build_linux.CheckNotPossible, match="strace is not installed") as raised:
+        build_linux.network_at_start(small_bundle / "Hearth")
+
+    archive = build_linux.assemble_release(small_bundle, tmp_path / "dist", "Hearth-9.9-linux-x86_64")
+    skipped = numbers_for(archive, network_at_start=None, network_not_checked=str(raised.value))
+    relaxed = build_linux.report(skipped).splitlines()
+    assert "network:        not checked: strace is not installed (Debian package strace)" in relaxed
+    assert build_linux.exit_code(skipped) == 0  # a developer's machine: said, not failed
+    strict = build_linux.report({**skipped, "strict": True}).splitlines()
+    assert strict[-1] == ("FAIL  no network at start was not checked (strace is not installed (Debian package "
+                          "strace)), and --strict needs every check")
+    assert build_linux.exit_code({**skipped, "strict": True}) == 1
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (packaging/debian-packages.txt)")
+def test_a_program_that_only_talks_to_itself_passes_the_real_strace_check(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        program = tmp_path / "Hearth"
+        program.write_text(f"#!/bin/sh\nexec {sys.executable} -c \"import socket; "
+                           f"socket.create_connection(('127.0.0.1', {port})).close()\"\n")
+        program.chmod(0o755)
+        started = time.monotonic()
+        assert build_linux.network_at_start(program, seconds=30) == []
+    assert time.monotonic() - started < 30  # it ran to its end, not into the timeout

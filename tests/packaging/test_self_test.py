@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,54 @@ def test_unwritable_data_folders_fail_the_self_test(tmp_path: Path) -> None:
     assert "cannot create the data folders" in checks["data folders"][1]
     assert checks["engine"][0] == "WARN"  # no model given: skipped, said so
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_strict_counts_a_warning_as_a_failure(hearth_home: Path) -> None:
+    done = run_hearth(["--self-test", "--strict"], home=hearth_home)
+
+    assert done.returncode == 1
+    checks = report_lines(done.stdout)
+    assert checks["engine"][0] == "WARN"  # no model given: nothing proved about the engine
+    assert "FAIL" not in {status for status, _ in checks.values()}
+    warned = sum(status == "WARN" for status, _ in checks.values())
+    assert done.stdout.splitlines()[0].startswith("Hearth ") and ", strict," in done.stdout.splitlines()[0]
+    assert done.stdout.strip().splitlines()[-1] == (
+        f"Self-test FAILED: {warned} of 6 checks only warned, and --strict counts a warning as a failure.")
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+KEYRING_PASSWORD = "self-test keyring"
+
+
+@pytest.mark.skipif(not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
+                    reason="needs Debian packages dbus and gnome-keyring (packaging/debian-packages.txt)")
+def test_strict_passes_when_every_check_really_ran(tiny_model: Path, tmp_path: Path) -> None:
+    # What CI runs on the bundle: a real Secret Service (gnome-keyring in a private D-Bus session)
+    # and the real model, so no check can only warn.
+    home, runtime = tmp_path / "home", tmp_path / "runtime"
+    home.mkdir()
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")}
+    env.update(QT_QPA_PLATFORM="offscreen", HEARTH_HOME=str(tmp_path / "hearth"), HOME=str(home),
+               XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / ".local" / "share"),
+               XDG_CONFIG_HOME=str(home / ".config"))
+    start = "gnome-keyring-daemon --unlock --components=secrets >/dev/null"
+    done = subprocess.run(["dbus-run-session", "--", "sh", "-c", f'{start} && exec "$@"', "sh", sys.executable,
+                           "-m", "app", "--self-test", "--strict", "--model", str(tiny_model)],
+                          input=KEYRING_PASSWORD, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    checks = report_lines(done.stdout)
+    assert {status for status, _ in checks.values()} == {"PASS"}
+    assert "SecretService" in checks["keyring"][1]
+    assert done.stdout.strip().splitlines()[-1] == "Self-test passed: 6 checks, 0 warnings."
+
+
+def test_strict_without_self_test_is_refused(hearth_home: Path) -> None:
+    done = run_hearth(["--strict"], home=hearth_home, timeout=60)
+    assert done.returncode == 2
+    assert "--strict goes with --self-test" in done.stderr
 
 
 def test_model_without_self_test_is_refused(hearth_home: Path) -> None:
