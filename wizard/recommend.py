@@ -13,7 +13,7 @@ Memory bandwidth, from the hardware (theoretical peak, vendors' specification pa
   DDR4-3200 (2 × 8 bytes × 3200 MT/s = 51.2 GB/s), the lower end of today's laptops
   (DDR5-4800 dual channel is 76.8 GB/s). Few cores cannot use it all: each core is
   counted at :data:`CPU_CORE_BYTES_PER_SECOND`, calibrated on this project's development
-  machine (tests/bench/bench_recommend.py prints predicted and measured speed).
+  machine from the decode speed ``tests/bench/bench_engine.py`` measures (tests/bench/README.md).
 - Apple chips share one memory for processor and graphics: Apple's tech specs give
   M1 68.25 GB/s, M1 Pro 200, M1 Max 400, M1 Ultra 800; M2 100, Pro 200, Max 400,
   Ultra 800; M3 100, Pro 150, Max 300 (14-core CPU) or 400; M4 120, Pro 273,
@@ -38,9 +38,11 @@ GB = 1_000_000_000
 GiB = 1 << 30
 REAL_WORLD_FACTOR = 0.7
 DDR4_DUAL_CHANNEL = 51.2 * GB
-# From ../shared/design/facts.md, measured on the development machine (2 cores, idle):
-# SmolLM2-135M Q4_1 (96.6 MB of weights) streams 71-83 tok/s through llama-cpp-python,
-# i.e. ~3.6 GB/s of weights per core; ÷ REAL_WORLD_FACTOR gives this bound.
+# Measured on the development machine (2 cores, quiet) by tests/bench/bench_engine.py
+# (tests/bench/README.md, "Engine speed"): SmolLM2-135M Q4_1 (96.6 MB of weights read per
+# token) streams a median 73.5 tok/s (single runs 61-86) through Hearth, llama-server and
+# llama-cpp-python alike, i.e. ~7.1 GB/s for 2 cores, ~3.6 GB/s per core; ÷ REAL_WORLD_FACTOR
+# gives this bound.
 CPU_CORE_BYTES_PER_SECOND = 5.2 * GB
 UNKNOWN_CARD_BANDWIDTH = 250 * GB
 # Below this a reply feels broken; the first recommendation avoids it when it can.
@@ -310,6 +312,34 @@ def recommend(profile: HardwareProfile, catalog: Catalog, needs: ModelNeeds | No
         ranked.insert(0, best)
     ranked = _with_badges(ranked, best)
     return Recommendations(ranked[0] if best is not None else None, tuple(ranked), tuple(left_out), bandwidth)
+
+
+def _file_bytes(entry: CatalogEntry) -> int | None:
+    return entry.size_bytes or entry.header.tensor_bytes
+
+
+def next_smaller(profile: HardwareProfile, catalog: Catalog, needs: ModelNeeds | None = None, *,
+                 than: CatalogEntry, tried: Iterable[str] = (),
+                 measured_ratio: float | None = None) -> Recommendation | None:
+    """The model to try after ``than`` proved too big when it was run here: the best smaller file that fits.
+
+    Only entries with a smaller file than ``than`` (``size_bytes``, else their weights), that this
+    assistant can use (``needs``, as for :func:`recommend`) and that are not in ``tried`` are
+    judged, exactly as :func:`recommend` judges them; its ``best`` among them wins (comfortable
+    before tight, then quality). ``measured_ratio`` is the failed model's measured peak ÷ its
+    estimate: above 1 the estimates proved low on this computer, so the candidates are planned in
+    that much less memory. None when no smaller model fits (or ``than``'s size is unknown).
+    """
+    limit = _file_bytes(than)
+    if limit is None:
+        return None
+    skip = {than.id, *tried}
+    smaller = tuple(e for e in catalog.entries
+                    if e.id not in skip and (_file_bytes(e) or limit) < limit)
+    if measured_ratio is not None and measured_ratio > 1:
+        budget = int(ram_budget(profile) / measured_ratio)
+        profile = replace(profile, memory=replace(profile.memory, available_bytes=budget))
+    return recommend(profile, replace(catalog, entries=smaller), needs).best
 
 
 def _why_not(entry: CatalogEntry, needs: ModelNeeds) -> str | None:

@@ -6,10 +6,12 @@ peak memory of the engine process (Linux: ``VmHWM``, the kernel's own high-water
 elsewhere the largest resident size sampled while it ran), load time and tokens/s.
 
 If the model does not load, or uses far more memory than estimated or than the
-computer has for it, the context is halved (never below the assistant's minimum) and
-the model tried again; when even the minimum does not fit, the result says a smaller
-file is needed. A damaged file, or one with a refused chat template, is a plain failure:
-a smaller context would not help. Every attempt is kept in the result.
+computer has for it, the context is halved (never below the assistant's minimum: the
+last try is the minimum itself) and the model tried again; when even the minimum does
+not fit, the result says a smaller file is needed (:func:`wizard.recommend.next_smaller`
+picks one from the catalog). A damaged file, one with a refused chat template, or one
+whose header Hearth cannot size is a plain failure: a smaller context would not help.
+Every attempt is kept in the result.
 """
 
 from __future__ import annotations
@@ -242,8 +244,11 @@ def verify_model(model_path: Path, plan: FitPlan | LoadPlan, *, header: GGUFHead
     while True:
         if _cancelled(cancel):
             return done(CANCELLED, "The check was stopped before it finished.")
-        estimate = estimate_memory(header, n_ctx=load_plan.n_ctx, n_gpu_layers=load_plan.n_gpu_layers,
-                                   kv_type=load_plan.kv_type, flash_attn=load_plan.flash_attn)
+        try:
+            estimate = estimate_memory(header, n_ctx=load_plan.n_ctx, n_gpu_layers=load_plan.n_gpu_layers,
+                                       kv_type=load_plan.kv_type, flash_attn=load_plan.flash_attn)
+        except HearthError as exc:  # ModelShapeError (not a model Hearth can size), FitSettingsError
+            return done(FAILED, f"The model file cannot be used: {exc.user_message}")
         try:
             attempt = _try_once(model_path, load_plan, estimate, budget=ram_budget_bytes, cancel=cancel,
                                 progress=progress, engine_factory=engine_factory)
@@ -257,8 +262,9 @@ def verify_model(model_path: Path, plan: FitPlan | LoadPlan, *, header: GGUFHead
                 return done(OK, "The model runs well on this computer.", load_plan)
             return done(STEPPED_DOWN, f"The model runs on this computer with a shorter conversation memory "
                         f"({load_plan.n_ctx} tokens instead of {attempts[0].n_ctx}).", load_plan)
-        smaller = load_plan.n_ctx // 2
-        if smaller < min_ctx:
+        # Halve, but never past the minimum: 4096 failing with a minimum of 3000 still tries 3000.
+        smaller = max(load_plan.n_ctx // 2, min_ctx)
+        if smaller >= load_plan.n_ctx:
             return done(NEEDS_SMALLER_FILE, "This model is too big for this computer even with the shortest "
                         f"conversation the assistant needs: {attempt.problem}. A smaller model file is needed.")
         if progress:

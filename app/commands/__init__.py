@@ -17,6 +17,7 @@ import importlib
 
 COMMAND_MODULES: list[str] = [
     "app.commands.download",
+    "app.commands.catalog",
     "app.commands.doctor",
     "app.commands.estimate",
     "app.commands.models",

@@ -76,3 +76,48 @@ def test_impossible_settings_are_plain_errors(tiny_model: Path) -> None:
     assert result.returncode == 1 and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
     wrong_type = _estimate(str(tiny_model), "--kv-type", "q2")
     assert wrong_type.returncode == 2 and "invalid choice" in wrong_type.stderr
+
+
+def test_a_wrongly_typed_size_in_a_valid_file_is_a_plain_error(tmp_path: Path) -> None:
+    from tests.wizard.gguf_builder import llama_like
+
+    built = llama_like(extra={"llama.attention.key_length": "128"})  # text where a number belongs
+    path = tmp_path / "odd.gguf"
+    with path.open("wb") as handle:
+        handle.write(built.header)
+        handle.truncate(built.file_size)  # the (absent) weights as a sparse tail
+    read_gguf_header(path)  # the file itself is sound GGUF
+
+    for args in ((str(path), "--json"), (str(path),)):
+        result = _estimate(*args)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.startswith("Error: Hearth could not read this model's sizes"), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+UNEXPECTED = """
+import sys
+import wizard.gguf
+
+def broken(path):
+    raise RuntimeError("a mistake inside Hearth")
+
+wizard.gguf.read_gguf_header = broken  # a bug Hearth does not know about yet
+from app.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_unexpected_problem_is_one_plain_sentence_and_the_traceback_goes_to_the_log(
+        tiny_model: Path, hearth_home: Path) -> None:
+    from wizard.paths import hearth_paths
+
+    result = subprocess.run([sys.executable, "-c", UNEXPECTED, "estimate", str(tiny_model)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    log_file = hearth_paths().log_file
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("Hearth hit a problem it did not expect and stopped; the details are in the "
+                             f"log file at {log_file}.\n")
+    log = log_file.read_text(encoding="utf-8")
+    assert "Unexpected error in a command" in log and "Traceback" in log
+    assert "RuntimeError: a mistake inside Hearth" in log

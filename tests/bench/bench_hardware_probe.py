@@ -1,5 +1,8 @@
 """How long probe_hardware() takes (goal: < 300 ms), next to what asking llama.cpp would cost.
 
+A GPU build cannot exist here: its libraries are empty files in a temporary folder, laid out
+as llama-cpp-python's CUDA wheel lays them out, which is all the probe looks at.
+
 Run: .venv/bin/python tests/bench/bench_hardware_probe.py
 
 Each "fresh process" figure is a new interpreter that imports wizard.hardware and probes
@@ -39,6 +42,10 @@ print(json.dumps({"ask": time.perf_counter() - t0, "answer": bool(answer)}))
 """
 
 
+def _refuse() -> bool:
+    raise AssertionError("llama.cpp was asked although the cards settle it")
+
+
 def run_fresh(code: str, env: dict[str, str]) -> dict:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          env=env, check=True, timeout=120)
@@ -71,6 +78,17 @@ def main() -> None:
         lib.mkdir()
         for name in ("libllama.so", "libggml-base.so", "libggml-cpu.so", "libggml-cuda.so"):
             (lib / name).write_bytes(b"\x7fELF")
+        # The same build on a machine whose NVIDIA driver answered (a card read by NVML): the
+        # first probe decides from the cards, with no cache and without asking llama.cpp.
+        from wizard.hardware.nvidia import gpus_from_nvml_values
+
+        card = gpus_from_nvml_values("550.163.01", [("NVIDIA GeForce RTX 4090", 25757220864, 25225592832)])
+        inferred = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            answer, _ = offload.probe_gpu_offload(cache_dir=Path(home) / "empty", lib_dirs=[lib], gpus=card,
+                                                  cards_listed=True, ask=_refuse)
+            inferred.append(time.perf_counter() - started)
         offload.probe_gpu_offload(cache_dir=Path(home), lib_dirs=[lib], ask=lambda: True)
         cached = []
         for _ in range(RUNS):
@@ -85,6 +103,8 @@ def main() -> None:
     print(line("fresh process: import + probe", median(r["import"] + r["probe"] for r in fresh)))
     print(line("fresh process: import + probe (worst)", max(r["import"] + r["probe"] for r in fresh)))
     print(line("warm: probe_hardware() again", median(warm)))
+    print(line("GPU build + NVIDIA card, first probe (no ask)", median(inferred)))
+    print(f"  {'':<46} answer {answer.supported} ({answer.how})")
     print(line("GPU build, offload answer from the cache", median(cached)))
     print(line("for comparison: import llama_cpp + ask it", median(a["ask"] for a in asks)))
     print(f"  offload answered by: {fresh[0]['offload']!r}; llama.cpp says {asks[0]['answer']}")

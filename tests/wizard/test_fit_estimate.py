@@ -173,3 +173,20 @@ def test_bad_settings_and_headers_are_plain_errors(tiny_header) -> None:
     with pytest.raises(ModelShapeError) as caught:
         model_shape(parse_gguf_header(broken, file_size=built.file_size))
     assert "block_count" in caught.value.details and caught.value.hint
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("llama.attention.key_length", "128"),  # a string where llama.cpp wants a number
+    ("llama.attention.value_length", 96.0),
+    ("llama.attention.head_count", "8"),
+    ("llama.attention.head_count_kv", True),
+    ("llama.feed_forward_length", ["512", "512", "512", "512"]),
+    ("llama.context_length", "4096"),
+])
+def test_wrongly_typed_sizes_are_a_shape_error_not_a_crash(key: str, value: object) -> None:
+    built = llama_like(extra={key: value})  # a valid GGUF: only the value's type is wrong
+    header = parse_gguf_header(built.header, file_size=built.file_size)
+    with pytest.raises(ModelShapeError) as caught:
+        estimate_memory(header, n_ctx=512)
+    assert key in caught.value.details and "expected a whole number" in caught.value.details
+    assert caught.value.user_message.startswith("Hearth could not read this model's sizes")

@@ -26,6 +26,8 @@ from wizard.gguf import (
     parse_gguf_header,
     read_gguf_header,
 )
+from wizard.gguf.reader import SHORT_STRING
+from wizard.gguf.reader import STRING_RUN as RUN
 from wizard.gguf.types import ARRAY, STRING, UINT64
 
 HUGE = (1 << 64) - 1
@@ -269,3 +271,41 @@ def test_every_gguf_error_is_a_hearth_value_error() -> None:
         _parse(build_gguf(*_simple(), magic=b"XXXX"))
     assert isinstance(caught.value, GGUFError)
     assert caught.value.for_terminal().startswith("Error: This file is not a model file")
+
+
+def _vocabulary(count: int, seed: int = 7) -> list[str]:
+    """Mostly short tokens, with empty ones and some longer than the fast path takes."""
+    rng = random.Random(seed)
+    longest = SHORT_STRING
+    lengths = [rng.choice((0, 1, 3, 13, 63, longest, longest + 1, 200, 1000)) if i % 97 == 0 else rng.randrange(1, 12)
+               for i in range(count)]
+    return ["x" * n for n in lengths]
+
+
+def test_a_vocabulary_of_every_length_is_skipped_to_exactly_its_end() -> None:
+    for count in (1, RUN - 1, RUN, 2 * RUN - 1, 2 * RUN, 2 * RUN + 1, 1000, 5003):
+        tokens = _vocabulary(count)
+        built = build_gguf(*_simple(**{"tokenizer.ggml.tokens": tokens, "tokenizer.ggml.eos_token_id": 2}))
+        header = _parse(built)
+        # Whatever follows the array is read from the right place: the key after it, the tensors.
+        assert header.metadata["tokenizer.ggml.tokens"].length == count
+        assert header.metadata["tokenizer.ggml.eos_token_id"] == 2
+        assert [t.name for t in header.tensors] == ["a.weight", "b.weight"]
+        assert header.data_offset == len(built.header)
+
+
+def test_a_hostile_length_inside_a_run_of_short_strings_is_caught() -> None:
+    tokens = ["ab"] * 5000
+    built = build_gguf(*_simple(**{"tokenizer.ggml.tokens": tokens}))
+    first = built.offsets["kv:tokenizer.ggml.tokens"] + 8 + len("tokenizer.ggml.tokens") + 4 + 4 + 8
+    for index in (0, RUN - 1, RUN, 1000, 4999):  # at run boundaries, inside a run, the last string
+        at = first + index * (8 + 2)
+        for value in (HUGE, 1 << 40, built.file_size):
+            with pytest.raises(GGUFLengthError) as caught:
+                parse_gguf_header(_patched(built.header, at, "Q", value), file_size=built.file_size)
+            assert "tokenizer.ggml.tokens" in caught.value.details
+        # a prefix that stops inside the run asks for the bytes of the string it stopped in
+        cut = at + 8 + 1
+        with pytest.raises(GGUFNeedMoreBytes) as more:
+            parse_gguf_header(built.header[:cut], file_size=built.file_size)
+        assert more.value.needed == at + 8 + 2

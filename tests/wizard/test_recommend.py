@@ -212,3 +212,63 @@ def test_shape_from_the_catalog_matches_the_real_file_closely(tiny_model: Path) 
     from_file = estimate_memory(model_shape(header), n_ctx=2048)
     assert from_catalog.total_bytes == pytest.approx(from_file.total_bytes, rel=0.03)
     assert from_catalog.kv_bytes == from_file.kv_bytes
+
+
+# --- stepping down to a smaller file -----------------------------------------------------
+
+from tests.wizard.f16_model import tiny_f16_model  # noqa: E402, F401 - a fixture
+
+MiB = 1 << 20
+
+
+def _entry(entry_id: str, header, *, size: int, quality: int, quantization: str = "Q4_1"):  # noqa: ANN001, ANN202
+    from wizard.catalog import CatalogEntry
+    from wizard.catalog.refresh import header_numbers
+
+    return CatalogEntry(id=entry_id, name=entry_id, family="smollm", repo="HuggingFaceTB/SmolLM2-135M-Instruct-GGUF",
+                        file=f"{entry_id}.gguf", licence="apache-2.0", parameters=134_515_008, languages=("en",),
+                        capabilities=frozenset({"chat"}), quality=quality, quantization=quantization,
+                        header=header_numbers(header, entry_id=entry_id), size_bytes=size)
+
+
+def test_after_a_file_proves_too_big_the_best_smaller_one_that_fits_runs(
+        tiny_model: Path, tiny_f16_model: Path) -> None:
+    from tests.wizard.gguf_builder import llama_like
+    from wizard.engine import LoadPlan
+    from wizard.gguf import parse_gguf_header, read_gguf_header
+    from wizard.recommend import judge, next_smaller
+    from wizard.verify import NEEDS_SMALLER_FILE, OK, STEPPED_DOWN, verify_model
+
+    budget = 300 * MiB  # between the two files' measured peaks at 2048 tokens (~350 and ~210 MiB here)
+    profile = probe_hardware()
+    profile = replace(profile, memory=replace(profile.memory, available_bytes=budget))
+    needs = ModelNeeds(min_context=2048)
+    tiny_header, f16_header = read_gguf_header(tiny_model), read_gguf_header(tiny_f16_model)
+    big = _entry("smollm2-f16", f16_header, size=tiny_f16_model.stat().st_size, quality=30, quantization="F16")
+    tiny = _entry("smollm2-q4_1", tiny_header, size=tiny_model.stat().st_size, quality=10)
+    middle_built = llama_like(n_layer=9, n_embd=1024, n_head=16, n_head_kv=4, n_ff=4096, n_vocab=32000,
+                              context_length=8192)  # smaller than the f16 file, still too big here
+    middle = _entry("middle-q8_0", parse_gguf_header(middle_built.header, file_size=middle_built.file_size),
+                    size=middle_built.file_size, quality=20, quantization="Q8_0")
+    short_built = llama_like(context_length=1024)  # the smallest, but too short for the assistant
+    short = _entry("short-context", parse_gguf_header(short_built.header, file_size=short_built.file_size),
+                   size=short_built.file_size, quality=50)
+    catalog = Catalog((big, middle, tiny, short))
+    assert tiny.size_bytes < middle.size_bytes < big.size_bytes
+    assert not judge(middle, profile, needs).fits and judge(tiny, profile, needs).fits
+
+    first = verify_model(tiny_f16_model, LoadPlan(n_ctx=2048, n_threads=2), min_ctx=2048, ram_budget_bytes=budget)
+    assert first.outcome == NEEDS_SMALLER_FILE, first.message
+    ratio = max(a.peak_ram_bytes / a.estimated_ram_bytes for a in first.attempts)
+
+    chosen = next_smaller(profile, catalog, needs, than=big, measured_ratio=ratio)
+
+    assert chosen is not None and chosen.entry is tiny and chosen.fits
+    second = verify_model(tiny_model, chosen.plan, min_ctx=2048, ram_budget_bytes=budget)
+    assert second.outcome in (OK, STEPPED_DOWN), second.message
+    assert second.final.peak_ram_bytes <= budget < first.attempts[-1].peak_ram_bytes
+    # Nothing smaller is left, and already-tried or unaffordable models are never offered.
+    assert next_smaller(profile, catalog, needs, than=tiny) is None
+    assert next_smaller(profile, catalog, needs, than=big, tried=[tiny.id]) is None
+    # The estimate proved twice too low: planned in half the memory, not even the tiny model fits.
+    assert next_smaller(profile, catalog, needs, than=big, measured_ratio=2.0) is None

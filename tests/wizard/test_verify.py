@@ -86,6 +86,29 @@ def test_a_tiny_budget_says_a_smaller_file_is_needed(tiny_model: Path) -> None:
     assert result.to_dict()["peak_ram_bytes"] is None
 
 
+def test_halving_stops_at_the_minimum_rather_than_skipping_it(tiny_model: Path) -> None:
+    # 4096 halved is 2048, below the minimum of 3000: the minimum itself is the last try.
+    result = verify_model(tiny_model, LoadPlan(n_ctx=4096, n_threads=2), min_ctx=3000, ram_budget_bytes=64 * MiB)
+    assert result.outcome == NEEDS_SMALLER_FILE
+    assert [a.n_ctx for a in result.attempts] == [4096, 3000]
+    assert all(a.loaded and "more than the" in a.problem for a in result.attempts)
+
+
+def test_a_header_hearth_cannot_size_is_a_plain_failure(tiny_model: Path) -> None:
+    from tests.wizard.gguf_builder import llama_like
+    from wizard.gguf import parse_gguf_header
+
+    built = llama_like(extra={"llama.attention.key_length": "64"})  # valid GGUF, wrongly typed size
+    odd = parse_gguf_header(built.header, file_size=built.file_size)
+    stages, progress = _stages()
+
+    result = verify_model(tiny_model, LoadPlan(n_ctx=2048, n_threads=2), header=odd, progress=progress)
+
+    assert result.outcome == FAILED and result.attempts == () and result.plan is None
+    assert result.message.startswith("The model file cannot be used: Hearth could not read this model's sizes")
+    assert stages == ["checking", "done"]  # the engine was never started
+
+
 def test_far_more_memory_than_estimated_is_a_step_down_too(tiny_model: Path) -> None:
     # Estimated from the header of a much smaller model, the real one uses far more than expected.
     from tests.wizard.gguf_builder import llama_like

@@ -93,21 +93,19 @@ def catalog_toml(catalog: Catalog, *, comments: str = GENERATED_COMMENT) -> str:
     return "".join(parts)
 
 
-def write_catalog(catalog: Catalog, path: Path) -> Path:
+def write_catalog(catalog: Catalog, path: Path, *, comments_from: Path | None = None) -> Path:
     """Write ``catalog`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
 
-    The comment block at the top of an existing ``path`` is kept; a new file gets
-    :data:`GENERATED_COMMENT`. A reader never sees half a file, and a failure leaves the
-    old file untouched.
+    The comment block at the top of ``comments_from`` (default: the existing ``path``) is
+    kept; without one the file gets :data:`GENERATED_COMMENT`. A reader never sees half a
+    file, and a failure leaves the old file untouched.
 
     Raises:
         HearthFileError: the folder cannot be written (full disk, no permission).
     """
     path = Path(path)
     try:
-        comments = leading_comments(path.read_text(encoding="utf-8")) or GENERATED_COMMENT
-    except FileNotFoundError:
-        comments = GENERATED_COMMENT
+        comments = leading_comments(Path(comments_from or path).read_text(encoding="utf-8")) or GENERATED_COMMENT
     except (OSError, UnicodeDecodeError):
         comments = GENERATED_COMMENT
     text = catalog_toml(catalog, comments=comments)

@@ -50,13 +50,38 @@ class ModelShape:
     header_bytes: int
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _wrong_type(key: str, value: object) -> ModelShapeError:
+    return ModelShapeError("Hearth could not read this model's sizes: its file describes them wrongly.",
+                           details=f"{key} is {value!r} ({type(value).__name__}), expected a whole number")
+
+
 def _per_layer(value: object, n_layer: int, key: str) -> tuple[int, ...]:
     if isinstance(value, ArraySummary):
+        if value.item_type in ("string", "bool", "float32", "float64"):
+            raise _wrong_type(key, value)
         if value.values is None or len(value.values) != n_layer:
             raise ModelShapeError("Hearth could not read this model's layer sizes.",
                                   details=f"{key} is {value}, expected {n_layer} values")
-        return tuple(int(v) for v in value.values)
-    return (int(value),) * n_layer
+        if not all(_is_int(v) for v in value.values):
+            raise _wrong_type(key, value)
+        return tuple(value.values)
+    if not _is_int(value):
+        raise _wrong_type(key, value)
+    return (value,) * n_layer
+
+
+def _optional_int(header: GGUFHeader, suffix: str, default: int) -> int:
+    """``{arch}.{suffix}`` when the file sets it (a whole number, else ModelShapeError), or ``default``."""
+    value = header.arch_value(suffix)
+    if value is None:
+        return default
+    if not _is_int(value) or value < 0:
+        raise _wrong_type(f"{header.architecture}.{suffix}", value)
+    return value
 
 
 def _require_int(header: GGUFHeader, suffix: str) -> int:
@@ -94,12 +119,12 @@ def model_shape(header: GGUFHeader) -> ModelShape:
                               details="general.architecture is missing")
     n_layer = _require_int(header, "block_count")
     n_embd = _require_int(header, "embedding_length")
-    heads = _per_layer(header.arch_value("attention.head_count", 0), n_layer, "attention.head_count")
+    heads = _per_layer(header.arch_value("attention.head_count", 0), n_layer, f"{arch}.attention.head_count")
     if max(heads) <= 0:
         raise ModelShapeError("Hearth could not find this model's size in its file.",
                               details=f"{arch}.attention.head_count is missing")
     heads_kv = _per_layer(header.arch_value("attention.head_count_kv", max(heads)), n_layer,
-                          "attention.head_count_kv")
+                          f"{arch}.attention.head_count_kv")
     head_dim = n_embd // max(heads)
     window = header.arch_value("attention.sliding_window", 0)
     window = window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else 0
@@ -127,14 +152,14 @@ def model_shape(header: GGUFHeader) -> ModelShape:
     return ModelShape(
         architecture=arch,
         n_layer=n_layer,
-        n_ctx_train=int(header.arch_value("context_length", 0) or 0),
+        n_ctx_train=_optional_int(header, "context_length", 0),
         n_embd=n_embd,
-        n_ff=max(_per_layer(header.arch_value("feed_forward_length", 0), n_layer, "feed_forward_length")),
+        n_ff=max(_per_layer(header.arch_value("feed_forward_length", 0), n_layer, f"{arch}.feed_forward_length")),
         n_vocab=int(vocab),
         n_head=heads,
         n_head_kv=heads_kv,
-        head_dim_k=int(header.arch_value("attention.key_length", head_dim)),
-        head_dim_v=int(header.arch_value("attention.value_length", head_dim)),
+        head_dim_k=_optional_int(header, "attention.key_length", head_dim),
+        head_dim_v=_optional_int(header, "attention.value_length", head_dim),
         sliding_window=window,
         swa_layers=_swa_layers(header, arch, n_layer, window),
         layer_bytes=tuple(layer_bytes),

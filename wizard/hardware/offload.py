@@ -8,9 +8,14 @@ llama_cpp costs ~0.3–0.5 s and loads the whole engine into the calling process
    import) tells which GPU backends the build has. A build with only the CPU backend
    cannot offload: that answer needs no import at all (the common case, and this one).
 2. A build with a GPU backend may still have no usable device (CUDA build, no NVIDIA
-   driver), so llama.cpp itself is asked — once. The answer is cached in Hearth's cache
-   folder, keyed by the backend libraries (name, size, mtime) and the graphics cards the
-   probe saw, so a new build, driver or card asks again.
+   driver). Most cases are clear from the cards the probe already found
+   (:func:`infer_offload`): a CUDA build with an NVIDIA card whose driver answered, a
+   Metal build on Apple graphics, or a build whose backends drive none of the cards in a
+   complete listing. Only what stays unclear (a Vulkan or ROCm build, whose runtime
+   libraries may be missing; an NVIDIA card whose driver did not answer) makes llama.cpp
+   itself be asked — once. That answer is cached in Hearth's cache folder, keyed by the
+   backend libraries (name, size, mtime) and the graphics cards the probe saw, so a new
+   build, driver or card asks again; a cached answer wins over an inferred one.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from wizard.hardware.model import GpuOffload
+from wizard.hardware.model import GpuInfo, GpuOffload
 
 CACHE_FILE_NAME = "llama-gpu-offload.json"
 # ggml backend library stem -> what Hearth calls it. RPC and BLAS are not graphics cards.
@@ -32,6 +37,13 @@ GPU_BACKENDS = {
     "opencl": "opencl", "musa": "musa", "cann": "cann", "kompute": "kompute",
 }
 _LIB_SUFFIXES = (".so", ".dylib", ".dll")
+# GPU backend -> the card vendors it can drive; None: any graphics card. Backends not listed
+# (cann, musa) drive hardware the probe does not recognise, so they are never ruled out.
+BACKEND_VENDORS: dict[str, frozenset[str] | None] = {
+    "cuda": frozenset({"nvidia"}), "metal": frozenset({"apple"}), "rocm": frozenset({"amd"}),
+    "sycl": frozenset({"intel"}), "vulkan": None, "opencl": None, "kompute": None,
+}
+_DRIVER_SOURCES = ("nvml", "nvidia-smi")  # the NVIDIA driver itself answered for the card
 
 
 def llama_lib_dirs() -> list[Path]:
@@ -92,6 +104,32 @@ def fingerprint(files: Iterable[Path], gpu_names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
+def infer_offload(backends: Iterable[str], gpus: Iterable[GpuInfo], *, cards_listed: bool
+                  ) -> tuple[bool | None, str]:
+    """``(answer, how)`` from the build's GPU backends and the cards the probe found, without
+    loading llama.cpp; ``(None, "")`` when only llama.cpp itself can tell.
+
+    ``cards_listed``: the probe listed this computer's graphics cards completely (no card
+    source failed), so "no card of this kind" is a finding rather than a gap.
+    """
+    backends, gpus = tuple(backends), tuple(gpus)
+    if "cuda" in backends and any(g.vendor == "nvidia" and g.source in _DRIVER_SOURCES for g in gpus):
+        return True, "cuda build and an NVIDIA card whose driver answered"
+    if "metal" in backends and any(g.vendor == "apple" for g in gpus):
+        return True, "metal build on Apple graphics"
+
+    def could_drive(backend: str) -> bool:
+        if backend not in BACKEND_VENDORS:
+            return True
+        vendors = BACKEND_VENDORS[backend]
+        return any(vendors is None or g.vendor in vendors for g in gpus)
+
+    if cards_listed and backends and not any(could_drive(b) for b in backends):
+        found = ", ".join(g.name for g in gpus) or "no graphics card"
+        return False, f"{'/'.join(backends)} build, but this computer has {found}"
+    return None, ""
+
+
 def ask_llama_cpp() -> bool:
     """The real answer from llama.cpp (imports llama_cpp: ~0.3 s). Raises whatever the
     import raises (ImportError, OSError when the library cannot load)."""
@@ -104,10 +142,17 @@ def probe_gpu_offload(
     *,
     cache_dir: Path,
     gpu_names: Iterable[str] = (),
+    gpus: Iterable[GpuInfo] = (),
+    cards_listed: bool = False,
     lib_dirs: Iterable[Path] | None = None,
     ask: Callable[[], bool] = ask_llama_cpp,
 ) -> tuple[GpuOffload, str | None]:
-    """The offload answer and, when it is unknown, the reason. Never raises."""
+    """The offload answer and, when it is unknown, the reason. Never raises.
+
+    ``gpus`` / ``cards_listed``: the cards the probe found, for :func:`infer_offload`;
+    ``gpu_names`` (default: their names) key the cache.
+    """
+    gpus = tuple(gpus)
     folders = llama_lib_dirs() if lib_dirs is None else list(lib_dirs)
     backends, cpu_split, files = scan_backends(folders)
     if not files:
@@ -116,12 +161,15 @@ def probe_gpu_offload(
     if cpu_split and not backends:
         return GpuOffload(supported=False, backends=(), how="cpu-only build"), None
 
-    key = fingerprint(files, gpu_names)
+    key = fingerprint(files, tuple(gpu_names) or [g.name for g in gpus])
     cache_file = cache_dir / CACHE_FILE_NAME
     cached = _read_cache(cache_file)
     if cached.get("fingerprint") == key and isinstance(cached.get("supported"), bool):
         return GpuOffload(supported=cached["supported"], backends=backends,
                           how="cached answer"), None
+    inferred, how = infer_offload(backends, gpus, cards_listed=cards_listed)
+    if inferred is not None:
+        return GpuOffload(supported=inferred, backends=backends, how=how), None
     try:
         supported = ask()
     except Exception as exc:  # a broken build must not break the probe

@@ -45,8 +45,9 @@ def probe_hardware(*, models_dir: Path | None = None, cache_dir: Path | None = N
     """Look at this computer. Never raises.
 
     Takes ~20 ms here (tests/bench/bench_hardware_probe.py; goal < 300 ms). The one slow
-    step, asking llama.cpp about GPU offload, happens only for a GPU build on its first
-    probe (then it is cached; see ``offload``).
+    step, asking llama.cpp about GPU offload (0.3–0.5 s), happens only for a GPU build
+    whose answer the cards found cannot settle, on its first probe (then it is cached;
+    see ``offload``).
 
     ``models_dir`` / ``cache_dir`` default to ``hearth_paths()``; ``platform_name``
     (``sys.platform``) is for tests.
@@ -77,6 +78,7 @@ def probe_hardware(*, models_dir: Path | None = None, cache_dir: Path | None = N
                  DiskInfo(models_dir=str(models_dir)), DiskInfo)
     power = _soft(notes, "battery", system.power_info, PowerInfo(), PowerInfo)
     gpu_offload = _probe_offload(notes, cache_dir, gpus)
+    _note_unknown_free_memory(notes, gpus)
 
     return HardwareProfile(
         os=os_info, memory=memory, cpu=cpu, gpus=tuple(gpus), gpu_offload=gpu_offload,
@@ -157,13 +159,30 @@ def _probe_offload(notes: Notes, cache_dir: Path | None, gpus: list[GpuInfo]) ->
     def run() -> GpuOffload:
         if cache_dir is None:
             raise OSError("no cache folder")
-        answer, reason = offload.probe_gpu_offload(
-            cache_dir=cache_dir, gpu_names=[gpu.name for gpu in gpus])
+        listed = not any(note.what in ("gpu", "nvidia") for note in notes.items)
+        answer, reason = offload.probe_gpu_offload(cache_dir=cache_dir, gpus=gpus, cards_listed=listed)
         if reason:
             notes.add("gpu_offload", reason)
         return answer
 
     return _soft(notes, "gpu_offload", run, GpuOffload(), GpuOffload)
+
+
+# Why a dedicated card's free memory is unknown, by where its figures came from.
+_NO_FREE_MEMORY = {
+    "nvml": "NVIDIA's driver (NVML) did not report its memory",
+    "nvidia-smi": "nvidia-smi reported no free memory for it",
+    "sysfs": "the system's device list (sysfs) does not say how much of its memory is in use",
+    "registry": "Windows' registry gives only a card's total memory, so Hearth plans with the total",
+}
+
+
+def _note_unknown_free_memory(notes: Notes, gpus: list[GpuInfo]) -> None:
+    """One note per dedicated card whose free memory is unknown (a shared one uses the computer's)."""
+    for gpu in gpus:
+        if gpu.free_bytes is None and not gpu.unified_memory:
+            reason = _NO_FREE_MEMORY.get(gpu.source, "no source reported it")
+            notes.add("gpu_free_memory", f"{gpu.name}: free memory unknown ({reason})")
 
 
 def _generic_cpu(notes: Notes, *, model_name: str | None, simd: tuple[str, ...],
