@@ -19,22 +19,24 @@ silent fallback.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
-
-import keyring
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.backends.null
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
+from typing import TYPE_CHECKING
 
 from wizard.errors import HearthError, HearthValueError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring is imported inside the functions that use it: it is slow to import (entry points,
+# backends) and the window's first paint must not wait for it.
 
 log = logging.getLogger(__name__)
 
 SERVICE_PREFIX = "Hearth"
 HUB_TOKEN = ("huggingface", "token")  # (owner, name) of the Hugging Face access token
+HUB_TOKEN_VARIABLE = "HF_TOKEN"  # huggingface_hub's own variable; set, it wins over the keyring
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
 # Backends that exist but write secrets to a file Hearth would call plain text (or a
@@ -81,6 +83,10 @@ def _no_storage(reason: str, details: str = "", *, saving: bool = False) -> NoSe
 
 
 def _is_secure(backend: KeyringBackend) -> bool:
+    import keyring.backends.chainer
+    import keyring.backends.fail
+    import keyring.backends.null
+
     if isinstance(backend, (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)):
         return False
     if type(backend).__module__.startswith(_INSECURE_MODULES) or "plaintext" in type(backend).__name__.lower():
@@ -100,6 +106,8 @@ def secure_backend(*, saving: bool = False) -> KeyringBackend:
         NoSecureStorageError: keyring found no backend, only ones that fail or store
             nothing, or one that would write plain text.
     """
+    import keyring
+
     backend = keyring.get_keyring()
     if not _is_secure(backend):
         raise _no_storage("no keyring service is running", details=f"keyring backend: {backend!r}",
@@ -119,6 +127,8 @@ def storage_name() -> str:
 
 def _backend_failures() -> tuple[type[BaseException], ...]:
     """What a backend may raise besides keyring's own errors (D-Bus, the OS)."""
+    from keyring.errors import KeyringError
+
     failures: list[type[BaseException]] = [KeyringError, OSError, RuntimeError]
     try:
         from secretstorage.exceptions import SecretStorageException
@@ -134,6 +144,8 @@ def _backend_failures() -> tuple[type[BaseException], ...]:
 
 
 def _translate(exc: BaseException, action: str) -> HearthError:
+    from keyring.errors import KeyringLocked, NoKeyringError
+
     details = f"{type(exc).__name__}: {exc}"
     saving = action == "save"
     if isinstance(exc, KeyringLocked):
@@ -185,6 +197,8 @@ def delete_secret(owner: str, name: str) -> bool:
     Raises:
         SecretNameError, NoSecureStorageError, SecretStorageError: as :func:`set_secret`.
     """
+    from keyring.errors import PasswordDeleteError
+
     service, name = _service(owner), _check_name("name", name)
     backend = secure_backend()
     try:
@@ -229,3 +243,24 @@ class SessionSecrets:
 
     def clear(self) -> None:
         self._values.clear()
+
+
+def hub_token(*, session: SessionSecrets | None = None) -> str | None:
+    """The Hugging Face access token for gated or private models, or ``None``.
+
+    In order: ``HF_TOKEN`` in the environment; the token kept for this session only
+    (``session``, when the person chose that in Settings); the one saved in the keyring.
+    Every download (the setup window, ``hearth download``, ``hearth provision``) gets it
+    from here and passes it as a parameter; it is never written to a file. No keyring, a
+    locked or failing one means no token: public models still download, and a gated one
+    then says plainly that it needs access. Never raises.
+    """
+    if token := os.environ.get(HUB_TOKEN_VARIABLE, "").strip():
+        return token
+    if session is not None and (token := session.get(*HUB_TOKEN)):
+        return token
+    try:
+        return get_secret(*HUB_TOKEN)
+    except HearthError as exc:
+        log.info("no Hugging Face token from the keyring: %s", exc.user_message)
+        return None

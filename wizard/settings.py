@@ -9,9 +9,9 @@ The file is ``settings.toml`` in the config folder, written atomically (temp fil
 defaults are used; a file with some bad values keeps the good ones. Either way
 :attr:`LoadedSettings.notice` says so in plain words.
 
-Secrets are never in the file: the remote engine's key and the local API's token live in
-the keyring (:mod:`wizard.secrets`) under :data:`REMOTE_ENGINE_KEY` and
-:data:`LOCAL_API_TOKEN`. Where no secure keyring exists the caller may pass a
+Secrets are never in the file: the remote engine's key, the local API's token and the
+Hugging Face access token live in the keyring (:mod:`wizard.secrets`) under
+:data:`REMOTE_ENGINE_KEY`, :data:`LOCAL_API_TOKEN` and :data:`~wizard.secrets.HUB_TOKEN`. Where no secure keyring exists the caller may pass a
 :class:`~wizard.secrets.SessionSecrets` to keep them for this run only.
 """
 
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from wizard.errors import HearthError, HearthFileError, HearthValueError
 from wizard.paths import hearth_paths
-from wizard.secrets import NoSecureStorageError, SessionSecrets, delete_secret, get_secret, set_secret
+from wizard.secrets import HUB_TOKEN, NoSecureStorageError, SessionSecrets, delete_secret, get_secret, set_secret
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class Settings:
     local_api: bool = False
     local_api_port: int = DEFAULT_LOCAL_API_PORT
     theme: Theme = "system"
+    hub_mirror: str = ""  # a Hugging Face mirror to download models from; "" = huggingface.co
     profile_models: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -142,6 +143,8 @@ def _problems(settings: Settings) -> list[tuple[str, str]]:
         out.append(("local_api_port", f"The local API port must be a whole number from {low} to {high}."))
     if settings.theme not in THEMES:
         out.append(("theme", "The theme must be “system”, “light” or “dark”."))
+    if not isinstance(settings.hub_mirror, str) or (settings.hub_mirror and hub_mirror_problem(settings.hub_mirror)):
+        out.append(("hub_mirror", hub_mirror_problem(str(settings.hub_mirror)) or "The mirror address is not text."))
     if not isinstance(settings.profile_models, tuple) or not all(
             isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) and x for x in p)
             for p in settings.profile_models):
@@ -161,6 +164,33 @@ def remote_url_problem(url: str) -> str | None:
     if parts.username or parts.password:
         return "Do not put a password in the server address; type the key in the Key box instead."
     return None
+
+
+def hub_mirror_problem(url: str) -> str | None:
+    """A plain sentence saying what is wrong with a download mirror's address, or None when usable."""
+    example = "(for example https://hf-mirror.example.org)"
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"The mirror address has a port that is not a number {example}."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"The mirror address must start with https:// or http:// {example}."
+    if parts.username or parts.password:
+        return "Do not put a password in the mirror address; add a Hugging Face access token instead."
+    if parts.query or parts.fragment:
+        return f"The mirror address is only the server's address, without ? or # {example}."
+    return None
+
+
+def download_endpoint(chosen: str | None = None, *, settings: Settings | None = None) -> str | None:
+    """Where to download models from: ``chosen`` (a command's --endpoint, an answer file's mirror)
+    if given, else the mirror in the settings, else ``None`` (huggingface_hub's default:
+    ``HF_ENDPOINT``, else huggingface.co)."""
+    if chosen:
+        return chosen.strip().rstrip("/")
+    mirror = (settings or load_settings().settings).hub_mirror
+    return mirror.strip().rstrip("/") or None
 
 
 # ---- the file -------------------------------------------------------------------------------
@@ -189,6 +219,7 @@ def render_settings(settings: Settings) -> str:
         f"local_api = {'true' if settings.local_api else 'false'}",
         f"local_api_port = {settings.local_api_port}",
         f"theme = {_toml_string(settings.theme)}  # \"system\", \"light\" or \"dark\"",
+        f"hub_mirror = {_toml_string(settings.hub_mirror)}  # download models from this mirror; \"\" = huggingface.co",
         "",
         "[profile_models]  # assistant = the installed model it uses",
     ]
@@ -355,3 +386,42 @@ def new_local_api_token(*, session: SessionSecrets | None = None) -> str:
     token = random_tokens.token_urlsafe(32)
     _set(LOCAL_API_TOKEN, token, session)
     return token
+
+
+def saved_hub_token(*, session: SessionSecrets | None = None) -> str | None:
+    """The Hugging Face access token saved in Settings (session first, then the keyring), or None.
+
+    Unlike :func:`wizard.secrets.hub_token` (what downloads use) it ignores ``HF_TOKEN``.
+
+    Raises: NoSecureStorageError, SecretStorageError (only when ``session`` has none).
+    """
+    return _get(HUB_TOKEN, session)
+
+
+def set_hub_token(token: str, *, session: SessionSecrets | None = None) -> None:
+    """Store the Hugging Face access token (with ``session``: for this run only).
+
+    Raises:
+        HearthValueError: ``token`` is empty.
+        NoSecureStorageError: no ``session`` and no secure keyring; nothing was stored.
+        SecretStorageError: the keyring failed.
+    """
+    token = token.strip()
+    if not token:
+        raise HearthValueError("Paste the access token first.",
+                               hint="Hugging Face shows your tokens under Settings → Access Tokens.")
+    _set(HUB_TOKEN, token, session)
+
+
+def remove_hub_token(*, session: SessionSecrets | None = None) -> bool:
+    """Forget the Hugging Face access token, in ``session`` and the keyring; True if one was there.
+
+    Raises: SecretStorageError (the keyring failed). No secure keyring is not an error here:
+    nothing can be stored there.
+    """
+    removed = session.delete(*HUB_TOKEN) if session is not None else False
+    try:
+        removed = delete_secret(*HUB_TOKEN) or removed
+    except NoSecureStorageError:
+        pass
+    return removed

@@ -3,13 +3,16 @@
 Exit codes: 0 downloaded and verified; 1 an error (printed as a plain sentence);
 130 interrupted (Ctrl-C or SIGTERM) — the part already downloaded is kept and running
 the same command again continues from there.
+
+The mirror is ``--endpoint``, else the one in Settings; the access token for gated models
+is ``HF_TOKEN``, else the one saved in Settings (the keyring); see
+:func:`wizard.secrets.hub_token`. Neither the token nor anything derived from it is written.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -27,35 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE", help="the file in it, e.g. model-q4_k_m.gguf")
     parser.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
     parser.add_argument("--endpoint", default=None, metavar="URL",
-                        help="a Hub mirror to download from (default: HF_ENDPOINT or huggingface.co)")
+                        help="a Hub mirror to download from (default: the mirror in Settings, "
+                             "else HF_ENDPOINT or huggingface.co)")
     parser.add_argument("--dest", type=Path, default=None, metavar="DIR",
                         help="models folder to use instead of Hearth's own")
     parser.set_defaults(handler=run)
 
 
-def _token() -> str | None:
-    """An access token for gated models: ``HF_TOKEN`` if set, else the one saved in the keyring.
-
-    It is passed to the download as a parameter and never written to any file. No
-    keyring (or a failing one) means no token: public models still download, and a
-    gated one then says plainly that it needs access.
-    """
-    if os.environ.get("HF_TOKEN"):
-        return os.environ["HF_TOKEN"]
-    from wizard.errors import HearthError
-    from wizard.secrets import HUB_TOKEN, get_secret
-
-    try:
-        return get_secret(*HUB_TOKEN)
-    except HearthError as exc:
-        logging.getLogger(__name__).info("no Hub token from the keyring: %s", exc.user_message)
-        return None
-
-
 def run(args: argparse.Namespace) -> int:
     from app.commands.progress_bar import TerminalProgressBar, human_bytes
     from wizard.download import DownloadCancelled, download_from_hub
+    from wizard.secrets import hub_token
+    from wizard.settings import download_endpoint
 
+    args.endpoint = download_endpoint(args.endpoint)
     cancel = threading.Event()
     bar = TerminalProgressBar()
 
@@ -67,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = download_from_hub(args.repo, args.file, revision=args.revision, endpoint=args.endpoint,
-                                   token=_token(), models_dir=args.dest,
+                                   token=hub_token(), models_dir=args.dest,
                                    progress=bar, cancel=cancel)
     except DownloadCancelled:
         bar.finish()

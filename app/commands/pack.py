@@ -1,4 +1,7 @@
-"""``hearth pack export DIR [--model ID ...]`` and ``hearth pack import DIR``: offline model packs.
+"""``hearth pack export DIR [--model ID ...] [--no-recipes]`` and ``hearth pack import DIR``: offline model packs.
+
+Export also writes the recipes of the assistants that use the exported models (unless
+``--no-recipes``); import installs them where ``hearth recipe list`` finds them.
 
 Exit codes: 0 done; 1 an error (printed as a plain sentence); 130 interrupted (Ctrl-C
 or SIGTERM): an import then installs nothing, an export writes no manifest.
@@ -27,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("folder", metavar="DIR", type=Path, help="an empty folder, e.g. on a USB stick")
     export.add_argument("--model", dest="models", action="append", metavar="ID",
                         help="a model id from “hearth models list” (repeat for more; default: all)")
+    export.add_argument("--no-recipes", dest="recipes", action="store_false",
+                        help="leave out the recipes of the assistants that use these models")
     export.set_defaults(handler=run_export)
     install = actions.add_parser("import", help="check and install the models in a pack folder")
     install.add_argument("folder", metavar="DIR", type=Path, help="the folder holding hearth-pack.toml")
@@ -58,12 +63,14 @@ def run_export(args: argparse.Namespace) -> int:
     from wizard.packs import export_pack
 
     manifest, cancelled = _with_cancel(
-        lambda cancel, bar: export_pack(args.folder, model_ids=args.models, progress=bar, cancel=cancel))
+        lambda cancel, bar: export_pack(args.folder, model_ids=args.models, with_recipes=args.recipes,
+                                        progress=bar, cancel=cancel))
     if cancelled:
         print("Stopped. The pack was not finished (it has no manifest); run the command again.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    count = len(manifest.files)
-    print(f"Wrote a model pack with {count} model file{'s' if count != 1 else ''} "
+    count, recipes = len(manifest.files), len(manifest.recipes)
+    with_recipes = f" and {recipes} recipe{'s' if recipes != 1 else ''}" if recipes else ""
+    print(f"Wrote a model pack with {count} model file{'s' if count != 1 else ''}{with_recipes} "
           f"({human_bytes(manifest.total_bytes)}) to {args.folder}.")
     return 0
 
@@ -79,5 +86,6 @@ def run_import(args: argparse.Namespace) -> int:
     for model in result.installed:
         print(f"Installed {model.id} ({human_bytes(model.size)}, sha256 verified).")
     for recipe in result.recipes:
-        print(f"The pack also has the recipe {recipe.path} (checked; apply it with “hearth recipe apply”).")
+        print(f"Added the recipe “{recipe.name}” as {recipe.path.stem} "
+              f"(set it up with “hearth recipe apply {recipe.path.stem}”).")
     return 0

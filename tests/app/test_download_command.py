@@ -19,7 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO = "acme/tiny-GGUF"
 FILE = "tiny.Q4_1.gguf"
 MB = 1024 * 1024
-CHECKPOINT = 16 * MB
+ONE_CHUNK = 16 * MB  # issue 4's goal: a kill costs at most one 16 MiB chunk of re-fetched bytes
+UNSAVED = 8 * MB  # transfer.MAX_UNSAVED_BYTES: file bytes past the durable checkpoint, at most
 
 
 @pytest.fixture
@@ -90,8 +91,10 @@ def test_killed_with_sigkill_then_rerun_fetches_only_the_missing_bytes(
     process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
     served_before_kill = mirror.bytes_served_by_path[FILE]
+    on_disk = part.stat().st_size
     checkpoint = json.loads(part.with_name(FILE + ".part.json").read_text())["checkpoint_bytes"]
-    assert checkpoint >= 32 * MB  # the sidecar survived the kill and points at a durable prefix
+    # the sidecar survived the kill and points at a durable prefix at most one chunk behind
+    assert on_disk >= 45 * MB and 0 <= on_disk - checkpoint <= UNSAVED
 
     mirror.trouble.bytes_per_second = None
     mirror.reset_counters()
@@ -102,10 +105,10 @@ def test_killed_with_sigkill_then_rerun_fetches_only_the_missing_bytes(
     assert ranges == [f"bytes={checkpoint}-"]
     assert mirror.bytes_served_by_path[FILE] == tiny.SIZE - checkpoint  # only the missing bytes
     refetched = served_before_kill + mirror.bytes_served_by_path[FILE] - tiny.SIZE
-    # The lost bytes are those after the last durable checkpoint: one interval, or two
-    # when the background fsync of the latest one had not finished, plus what sat in
-    # socket buffers. The benchmark measures the typical figure (goal: one interval).
-    assert 0 <= refetched <= 2 * CHECKPOINT + 8 * MB
+    # Lost: the bytes after the last durable checkpoint (at most 8 MiB: a checkpoint every
+    # 4 MiB, and the download waits for a slow disk rather than run further ahead), plus
+    # what sat unread in socket buffers when the process died (a few MiB on loopback).
+    assert 0 <= refetched <= ONE_CHUNK
     assert not part.exists()
 
 

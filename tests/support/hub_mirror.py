@@ -11,7 +11,8 @@ It speaks the part of the Hub's protocol that downloads use, closely enough for
 - errors carry ``X-Error-Code``: RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo
 
 Switches simulate a bad network: a dropped connection at byte N, a corrupted byte, a
-slow link, a stall, a forced status (401, 404, 500 …). It counts every file byte it
+slow link, a stall, a forced status (401, 404, 500 …), a connection closed before any
+answer, a server that ignores Range requests. It counts every file byte it
 sends, so a test can prove a resumed download fetched only what was missing.
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -109,7 +111,10 @@ class NetworkTrouble:
     stall_at: int | None = None  # stop sending (connection open) at this offset …
     stall_seconds: float = 0.0  # … for this long
     force_status: int | None = None  # answer every request with this status …
-    force_status_times: int | None = None  # … this many times (None: until cleared)
+    force_status_times: int | None = None  # … this many times (None: until cleared) …
+    force_status_method: str | None = None  # … only for this method, e.g. "POST" (None: every request)
+    hang_up_times: int = 0  # close this many connections, each when a request arrives, with no answer
+    ignore_range: bool = False  # answer Range requests with 200 and the whole file (no Range support)
 
 
 class HubMirror:
@@ -127,7 +132,7 @@ class HubMirror:
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> HubMirror:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _HubHandler)
+        server = _QuietServer(("127.0.0.1", 0), _HubHandler)
         server.daemon_threads = True
         server.mirror = self  # type: ignore[attr-defined]
         self._server = server
@@ -198,17 +203,25 @@ class HubMirror:
             self.bytes_served += sent
             self.bytes_served_by_path[path] += sent
 
-    def _take_forced_status(self) -> int | None:
+    def _take_forced_status(self, method: str) -> int | None:
         with self._lock:
             trouble = self.trouble
-            if trouble.force_status is None:
+            if trouble.force_status is None or trouble.force_status_method not in (None, method):
                 return None
             status = trouble.force_status
             if trouble.force_status_times is not None:
                 trouble.force_status_times -= 1
                 if trouble.force_status_times <= 0:
                     trouble.force_status, trouble.force_status_times = None, None
+                    trouble.force_status_method = None
             return status
+
+    def _take_hang_up(self) -> bool:
+        with self._lock:
+            if self.trouble.hang_up_times <= 0:
+                return False
+            self.trouble.hang_up_times -= 1
+            return True
 
     def _take_drop(self, start: int, end: int) -> int | None:
         """The offset where this response must be cut, if one falls inside it."""
@@ -222,6 +235,14 @@ class HubMirror:
                 trouble.drop_at = None
                 trouble.drop_times = 1
             return drop_at
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that dies mid-transfer (a test's SIGKILL) is expected: no traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 _RESOLVE = re.compile(r"^/(?:models/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
@@ -262,7 +283,14 @@ class _HubHandler(BaseHTTPRequestHandler):
                  "authorization": self.headers.get("Authorization")}
             )
         body = self._read_request_body()
-        forced = self.mirror._take_forced_status()
+        if self.mirror._take_hang_up():
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        forced = self.mirror._take_forced_status(self.command)
         if forced is not None:
             self._error(forced, None, f"Forced status {forced}", send_body)
             return
@@ -403,7 +431,8 @@ class _HubHandler(BaseHTTPRequestHandler):
 
         start, end = 0, entry.size  # end is exclusive
         status = HTTPStatus.OK
-        if (header := self.headers.get("Range")) and (match := _RANGE.match(header.strip())):
+        header = None if self.mirror.trouble.ignore_range else self.headers.get("Range")
+        if header and (match := _RANGE.match(header.strip())):
             start = int(match[1])
             end = min(entry.size, int(match[2]) + 1) if match[2] else entry.size
             if start >= entry.size:

@@ -248,3 +248,20 @@ def test_a_second_process_on_the_same_file_is_refused(mirror: HubMirror) -> None
         fetch(mirror)
     assert "already being downloaded" in caught.value.user_message
     assert mirror.bytes_served == 0
+
+
+def test_the_bytes_past_the_durable_checkpoint_never_exceed_the_bound(mirror: HubMirror) -> None:
+    """What a kill could cost, watched during a real download: at most 8 MiB of the file."""
+    from wizard.download.transfer import MAX_UNSAVED_BYTES
+
+    mirror.trouble.bytes_per_second = 40 * MB  # ~2.5 s: some 25 progress events
+    unsaved: list[int] = []
+
+    def watch(event: DownloadProgress) -> None:
+        if event.state == "downloading" and partial_path().with_name(FILE + ".part.json").exists():
+            unsaved.append(event.bytes_done - sidecar()["checkpoint_bytes"])  # the sidecar on disk
+
+    result = fetch(mirror, progress=watch)
+    assert tiny.sha256_of(result.path) == tiny.SHA256
+    assert len(unsaved) >= 10
+    assert 0 <= min(unsaved) and max(unsaved) <= MAX_UNSAVED_BYTES == 8 * MB

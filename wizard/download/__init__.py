@@ -16,7 +16,7 @@ from wizard.download.errors import (
 )
 from wizard.download.hub_download import DownloadResult, download_from_hub
 from wizard.download.progress import DownloadProgress
-from wizard.download.transfer import RetryPolicy
+from wizard.download.retry import RetryPolicy
 
 __all__ = [
     "AccessDeniedError", "DamagedDownloadError", "DownloadBusyError", "DownloadCancelled",

@@ -40,7 +40,8 @@ from wizard.download.partial import (
     write_sidecar,
 )
 from wizard.download.progress import ProgressCallback, ProgressReporter
-from wizard.download.transfer import RetryPolicy, StopCheck, Transfer
+from wizard.download.retry import RetryPolicy, StopCheck
+from wizard.download.transfer import Transfer
 from wizard.errors import HearthError, HearthFileError
 from wizard.paths import hearth_paths
 
@@ -141,7 +142,10 @@ def download_from_hub(
     should_stop = _stop_check(cancel, pause)
     try:
         reporter.state("waiting", "Asking the download server about the file…")
-        remote = describe_remote_file(repo_id, filename, revision=revision, endpoint=endpoint, token=token)
+        remote = describe_remote_file(
+            repo_id, filename, revision=revision, endpoint=endpoint, token=token, policy=policy,
+            should_stop=should_stop, on_wait=lambda wait: reporter.state(
+                "waiting", f"The download server did not answer; trying again in {wait:.0f} s."))
         reporter.total = remote.size
         with FileLock(paths.lock):
             return _download_locked(remote, paths, token=token, reporter=reporter, should_stop=should_stop,

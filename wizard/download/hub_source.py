@@ -3,12 +3,18 @@
 huggingface_hub builds the URL (endpoint or mirror included), the headers (token, user
 agent), reads the file's metadata and the LFS sha256, and raises typed errors that are
 mapped here to plain Hearth errors. The bytes themselves are moved by ``transfer.py``.
+
+A dropped connection, a timeout or a 5xx/429 answer to these two small requests is tried
+again with the same backoff as the transfer (huggingface_hub's own retry cannot be
+cancelled, so it is left off); a refusal (401, 403, 404) is not.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx2
 from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_url
@@ -23,11 +29,13 @@ from huggingface_hub.errors import (
 )
 
 from wizard import __version__
-from wizard.download.errors import AccessDeniedError, DownloadNetworkError, ModelNotFoundError
+from wizard.download.errors import AccessDeniedError, DownloadCancelled, DownloadNetworkError, ModelNotFoundError
+from wizard.download.retry import RETRY_STATUSES, RetryPolicy, StopCheck, never_stop, sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 
 METADATA_TIMEOUT = 20.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,25 +111,67 @@ def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
     return exc
 
 
+def worth_retrying(exc: BaseException) -> bool:
+    """A failure that may go away by itself: the network, a timeout, a busy or failing server."""
+    if isinstance(exc, HfHubHTTPError):
+        return exc.response is not None and exc.response.status_code in RETRY_STATUSES
+    if isinstance(exc, httpx2.UnsupportedProtocol):
+        return False  # a mistyped address does not get better
+    return isinstance(exc, httpx2.TransportError)
+
+
+def with_retries(call: Callable[[], T], *, policy: RetryPolicy, should_stop: StopCheck,
+                 on_wait: Callable[[float], None]) -> T:
+    """``call()``, tried again after a passing failure (see :func:`worth_retrying`).
+
+    Raises:
+        DownloadCancelled: stopped while waiting to try again.
+        Exception: the last failure, once ``policy.attempts`` are used up, or one not worth retrying.
+    """
+    failures = 0
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            failures += 1
+            if not worth_retrying(exc) or failures > policy.attempts:
+                raise
+            wait = policy.wait_after(failures)
+            log.info("metadata request failed (%s: %s); try %d in %.1f s", type(exc).__name__, exc,
+                     failures + 1, wait)
+            on_wait(wait)
+            if sleep_unless_stopped(wait, should_stop):
+                raise DownloadCancelled("The download was stopped before it began.") from exc
+
+
 def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint: str | None,
-                         token: str | None) -> RemoteFile:
+                         token: str | None, policy: RetryPolicy = RetryPolicy(),
+                         should_stop: StopCheck = never_stop,
+                         on_wait: Callable[[float], None] = lambda seconds: None) -> RemoteFile:
     """Ask the Hub for the file's commit, size and checksum (two small requests).
+
+    Each request is tried again after a passing failure; ``on_wait(seconds)`` is called
+    before each wait, ``should_stop`` can end a wait.
 
     Raises:
         ModelNotFoundError: repository, revision or file missing (or private without a token).
         AccessDeniedError: gated model, or a token the server refuses.
         DownloadNetworkError: the server is unreachable or answered with an error.
+        DownloadCancelled: ``should_stop`` said so while waiting to try again.
     """
     context = dict(repo_id=repo_id, filename=filename, revision=revision, token_given=bool(token))
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
+    retrying = dict(policy=policy, should_stop=should_stop, on_wait=on_wait)
     try:
-        meta = get_hf_file_metadata(url, token=token or False, endpoint=endpoint,
-                                    timeout=METADATA_TIMEOUT, library_name="hearth",
-                                    library_version=__version__)
+        meta = with_retries(lambda: get_hf_file_metadata(
+            url, token=token or False, endpoint=endpoint, timeout=METADATA_TIMEOUT, library_name="hearth",
+            library_version=__version__), **retrying)
         commit = meta.commit_hash or revision
         api = HfApi(endpoint=endpoint, token=token or False, library_name="hearth",
                     library_version=__version__)
-        infos = api.get_paths_info(repo_id, [filename], revision=commit)
+        infos = with_retries(lambda: api.get_paths_info(repo_id, [filename], revision=commit), **retrying)
+    except DownloadCancelled:
+        raise
     except Exception as exc:  # mapped below; anything unexpected is re-raised as is
         mapped = plain_error(exc, **context)
         if mapped is exc:

@@ -12,7 +12,8 @@ hashlib's running state cannot be saved, so the sidecar records a *checkpoint*: 
 count that was flushed to disk (fsync) and the sha256 of the file up to there. On the
 next start the partial is cut back to the checkpoint, those bytes are hashed again
 (~1 GB/s here, local) and compared with the recorded digest, and the transfer continues
-from there. A kill or power cut therefore costs at most one checkpoint interval.
+from there. A kill or power cut therefore costs at most what came after the last
+finished checkpoint: ``transfer.MAX_UNSAVED_BYTES`` (8 MiB).
 """
 
 from __future__ import annotations

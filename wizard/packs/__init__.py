@@ -4,6 +4,7 @@ Public names: :func:`export_pack`, :func:`import_pack`, :func:`read_manifest` an
 """
 
 from wizard.packs.manifest import MANIFEST_NAME, PackFileMissingError, PackManifest, PackManifestError, read_manifest
+from wizard.packs.recipes import PackRecipe
 from wizard.packs.transfer import (
     ImportResult,
     PackCancelled,
@@ -15,5 +16,6 @@ from wizard.packs.transfer import (
 
 __all__ = [
     "MANIFEST_NAME", "ImportResult", "PackCancelled", "PackFileDamagedError", "PackFileMissingError",
-    "PackFolderNotEmptyError", "PackManifest", "PackManifestError", "export_pack", "import_pack", "read_manifest",
+    "PackFolderNotEmptyError", "PackManifest", "PackManifestError", "PackRecipe", "export_pack", "import_pack",
+    "read_manifest",
 ]

@@ -10,7 +10,7 @@
     licence = "apache-2.0"
     source = { repo = "owner/name", file = "model.gguf", revision = "<commit>" }   # optional
 
-    [[recipes]]                                 # optional, verified like files
+    [[recipes]]                                 # optional, verified like files, then installed
     path = "recipes/writing-desk.toml"
     size = 2048
     sha256 = "…"
@@ -113,11 +113,13 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def render_manifest(files: list[PackEntry], *, created: str, created_by: str) -> str:
-    """The manifest text for ``files`` (the inverse of :func:`read_manifest`)."""
+def render_manifest(files: list[PackEntry], *, created: str, created_by: str,
+                    recipes: list[PackEntry] | tuple[PackEntry, ...] = ()) -> str:
+    """The manifest text for ``files`` and ``recipes`` (the inverse of :func:`read_manifest`)."""
     head = [f"schema_version = {SCHEMA_VERSION}", f"created = {_toml_string(created)}",
             f"created_by = {_toml_string(created_by)}"]
-    return "\n\n".join(["\n".join(head), *(entry.to_toml("files") for entry in files)]) + "\n"
+    tables = [*(entry.to_toml("files") for entry in files), *(entry.to_toml("recipes") for entry in recipes)]
+    return "\n\n".join(["\n".join(head), *tables]) + "\n"
 
 
 class _Checker:

@@ -2,13 +2,16 @@
 
 Import order: the manifest and every path, size and file are checked (nothing copied
 yet); free disk is checked; each file is copied to a temp name under the models
-folder's ``partial/`` while its sha256 is computed; only when *every* file matched
-are they moved into place with ``os.replace`` and registered. Any mismatch, missing
-file or cancel removes the temp copies: nothing is installed.
+folder's ``partial/`` while its sha256 is computed; the recipes are checked (sha256,
+and that each is a valid recipe); only when *every* file matched are the recipes
+installed (``recipes.py``) and the models moved into place with ``os.replace`` and
+registered. Any mismatch, missing file or cancel removes the temp copies: nothing is
+installed.
 
 Export order: files are copied to ``NAME.part`` in the pack, read back and checked,
-renamed; the manifest is written last and atomically, so a folder with a manifest
-is always a complete pack.
+renamed; then the recipes of the assistants that use the exported models are written;
+the manifest is written last and atomically, so a folder with a manifest is always a
+complete pack.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from wizard.download.progress import ProgressCallback, ProgressReporter
 from wizard.errors import HearthError, HearthFileError, HearthValueError
 from wizard.models import InstalledModel, ModelRegistry, ModelSource, register_file
 from wizard.packs.manifest import MANIFEST_NAME, PackEntry, PackManifest, PackSource, read_manifest, render_manifest
+from wizard.packs.recipes import PackRecipe, check_recipes, install_recipes, recipes_using
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ class PackFolderNotEmptyError(HearthFileError):
 @dataclass(frozen=True)
 class ImportResult:
     installed: tuple[InstalledModel, ...]
-    recipes: tuple[PackEntry, ...]  # verified; applying them is the recipe command's job
+    recipes: tuple[PackRecipe, ...]  # verified and installed; applying them is the recipe command's job
     bytes_copied: int
 
 
@@ -111,13 +115,17 @@ def _disk_error(action: str, exc: OSError) -> HearthFileError:
 
 
 def import_pack(folder: Path, *, registry: ModelRegistry | None = None, progress: ProgressCallback | None = None,
-                cancel: Flag = None, disk_usage: DiskUsageFunction = shutil.disk_usage) -> ImportResult:
-    """Verify and install every model file of the pack in ``folder``, or none.
+                cancel: Flag = None, disk_usage: DiskUsageFunction = shutil.disk_usage,
+                recipes_folder: Path | None = None) -> ImportResult:
+    """Verify and install every model file and recipe of the pack in ``folder``, or none.
+
+    Recipes go to ``recipes_folder`` (default: :func:`wizard.recipes.user_recipes_dir`).
 
     Raises:
         PackManifestError, PackFileMissingError: the pack is unusable (checked before copying).
         NotEnoughSpaceError: the models folder's disk is too full (before copying).
         PackFileDamagedError: a file's checksum did not match; the message names it.
+        PackManifestError: a recipe in the pack is not a valid recipe (nothing installed).
         PackCancelled: ``cancel`` was set.
         HearthFileError: a disk refused a read or write.
     """
@@ -138,9 +146,7 @@ def import_pack(folder: Path, *, registry: ModelRegistry | None = None, progress
             if digest != entry.sha256:
                 raise _damaged(entry, digest)
             done += entry.size
-        for recipe in manifest.recipes:
-            if _read_back(recipe.location, recipe.size, should_stop) != recipe.sha256:
-                raise _damaged(recipe, "(recipe)")
+        recipes = install_recipes(check_recipes(manifest.recipes), recipes_folder)
     except BaseException as exc:
         for temp in temps:
             temp.unlink(missing_ok=True)
@@ -162,7 +168,7 @@ def import_pack(folder: Path, *, registry: ModelRegistry | None = None, progress
     _remove_empty_folders(models_dir / "partial" / "pack-import")
     log.info("imported %d model files (%d bytes) from pack %s", len(installed), manifest.total_bytes, folder)
     reporter.state("done", "Installed from the model pack and verified.", done=manifest.total_bytes)
-    return ImportResult(tuple(installed), manifest.recipes, manifest.total_bytes)
+    return ImportResult(tuple(installed), recipes, manifest.total_bytes)
 
 
 def _remove_empty_folders(root: Path) -> None:
@@ -184,8 +190,11 @@ def _damaged(entry: PackEntry, actual: str) -> PackFileDamagedError:
 
 def export_pack(folder: Path, *, model_ids: list[str] | None = None, registry: ModelRegistry | None = None,
                 progress: ProgressCallback | None = None, cancel: Flag = None,
-                disk_usage: DiskUsageFunction = shutil.disk_usage) -> PackManifest:
+                disk_usage: DiskUsageFunction = shutil.disk_usage, with_recipes: bool = True) -> PackManifest:
     """Write a pack of the installed models (all, or ``model_ids``) into ``folder``.
+
+    With ``with_recipes``, the recipes of the assistants that use those models go in too
+    (shareable: no secrets, portable folders).
 
     Raises:
         ModelNotInstalledError: an id is not installed.
@@ -205,8 +214,10 @@ def export_pack(folder: Path, *, model_ids: list[str] | None = None, registry: M
     if (folder / MANIFEST_NAME).exists():
         raise PackFolderNotEmptyError(f"{folder} already holds a model pack.")
     entries = [_entry_for(model, folder, registry.models_dir) for model in models]
+    recipe_texts = recipes_using(models, registry) if with_recipes else []
     total = sum(entry.size for entry in entries)
-    check_free_space(folder, total, disk_usage=disk_usage, what="This model pack")
+    recipe_bytes = sum(len(text.encode()) for _, text in recipe_texts)
+    check_free_space(folder, total + recipe_bytes, disk_usage=disk_usage, what="This model pack")
     reporter = ProgressReporter(progress, total)
     should_stop = _stopper(cancel)
     done = 0
@@ -232,12 +243,21 @@ def export_pack(folder: Path, *, model_ids: list[str] | None = None, registry: M
         done += entry.size
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     try:
-        write_text_atomic(folder / MANIFEST_NAME,
-                          render_manifest(entries, created=created, created_by=f"Hearth {__version__}"))
+        recipes = [_write_recipe(folder, path, text) for path, text in recipe_texts]
+        write_text_atomic(folder / MANIFEST_NAME, render_manifest(
+            entries, recipes=recipes, created=created, created_by=f"Hearth {__version__}"))
     except OSError as exc:
         raise _disk_error("write the model pack", exc) from exc
     reporter.state("done", "The model pack is ready.", done=total)
     return read_manifest(folder)
+
+
+def _write_recipe(folder: Path, path: str, text: str) -> PackEntry:
+    """Write one recipe into the pack; its entry describes the bytes now on the disk."""
+    location = inside(folder, path)
+    write_text_atomic(location, text)
+    written = location.read_bytes()
+    return PackEntry(path, len(written), hashlib.sha256(written).hexdigest(), location)
 
 
 def _entry_for(model: InstalledModel, folder: Path, models_dir: Path) -> PackEntry:

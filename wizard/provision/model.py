@@ -21,6 +21,7 @@ from wizard.provision.answers import AUTO, Answers
 from wizard.provision.errors import ProvisionError
 from wizard.recipes.schema import ModelNeeds
 from wizard.recommend import judge, offload_card, ram_budget, recommend
+from wizard.settings import download_endpoint
 
 Step = Callable[[str], None]
 
@@ -189,7 +190,8 @@ def describe(pick: ModelPick, answers: Answers) -> str:
         return f"Model: {pick.name}, the file {pick.path}{size}"
     if pick.how == "pack":
         return f"Model: {pick.name}, to be copied and checked from the model pack {answers.model_pack}{size}"
-    where = f"the mirror {answers.mirror}" if answers.mirror else "Hugging Face"
+    mirror = download_endpoint(answers.mirror)
+    where = f"the mirror {mirror}" if mirror else "Hugging Face"
     return f"Model: {pick.name}, to be downloaded from {where}: {pick.entry.repo}/{pick.entry.file}{size}"
 
 
@@ -223,18 +225,19 @@ def install_model(pick: ModelPick, answers: Answers, *, registry: ModelRegistry,
         step(f"Installed {record.id} from the model pack (sha256 verified)")
         return replace(pick, record=record, path=record.file_in(registry.models_dir))
     from wizard.download import download_from_hub
+    from wizard.secrets import hub_token
 
     entry = pick.entry
-    where = answers.mirror or "Hugging Face"
-    step(f"Downloading {entry.repo}/{entry.file} from {where}…")
-    result = download_from_hub(entry.repo, entry.file, revision=entry.revision or "main",
-                               endpoint=answers.mirror, models_dir=registry.models_dir, cancel=cancel)
+    mirror = download_endpoint(answers.mirror)  # the answer file's, else the one in Settings
+    step(f"Downloading {entry.repo}/{entry.file} from {mirror or 'Hugging Face'}…")
+    result = download_from_hub(entry.repo, entry.file, revision=entry.revision or "main", endpoint=mirror,
+                               token=hub_token(), models_dir=registry.models_dir, cancel=cancel)
     if entry.sha256 and result.digest.lower() != entry.sha256.lower():
         result.path.unlink(missing_ok=True)
         raise ProvisionError(f"The downloaded model {entry.file} is not the file Hearth's list describes.",
                              hint="The mirror may hold another version; ask its owner, or use a model pack.",
                              details=f"expected sha256 {entry.sha256}, got {result.digest}")
-    record = register_download(result, revision=entry.revision or "main", endpoint=answers.mirror,
+    record = register_download(result, revision=entry.revision or "main", endpoint=mirror,
                                registry=registry)
     step(f"Downloaded and verified {entry.file} ({result.size / 1e6:,.1f} MB)")
     return replace(pick, record=record, path=result.path)

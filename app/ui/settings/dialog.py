@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 
 from app.tasks import TaskHandle
 from app.ui.settings.data_page import DataPage
+from app.ui.settings.download_page import DownloadsPage
 from app.ui.settings.engine_pages import EnginePage, LocalApiPage
 from app.ui.settings.general_pages import AppearancePage, PerformancePage
 from app.ui.settings.models_page import ModelsPage
@@ -15,7 +16,7 @@ from app.ui.settings.state import SettingsState
 class SettingsDialog(QDialog):
     """Hearth's settings. ``state.changed`` announces each saved change; ``data.data_moved`` a move.
 
-    The sections: Model, Performance, Engine, Local API, Appearance, Your data.
+    The sections: Model, Performance, Engine, Downloads, Local API, Appearance, Your data.
     """
 
     def __init__(self, parent: QWidget | None = None, *, state: SettingsState | None = None) -> None:
@@ -30,12 +31,13 @@ class SettingsDialog(QDialog):
         self.models = ModelsPage(self.state)
         self.performance = PerformancePage(self.state)
         self.engine = EnginePage(self.state)
+        self.downloads = DownloadsPage(self.state)
         self.local_api = LocalApiPage(self.state)
         self.appearance = AppearancePage(self.state)
         self.data = DataPage(self.state)
         for page, title in ((self.models, "&Model"), (self.performance, "&Performance"), (self.engine, "E&ngine"),
-                            (self.local_api, "&Local API"), (self.appearance, "Appea&rance"),
-                            (self.data, "Your &data")):
+                            (self.downloads, "Do&wnloads"), (self.local_api, "&Local API"),
+                            (self.appearance, "Appea&rance"), (self.data, "Your &data")):
             page.setAccessibleName(title.replace("&", ""))
             self.tabs.addTab(page, title)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -3,21 +3,27 @@
 The download itself is :func:`wizard.download.download_from_hub`: it keeps the partial
 file when paused, cancelled, interrupted or when the wizard closes, and the next start
 continues from there. Going Back stops the transfer (the partial stays); coming back
-continues it.
+continues it. The mirror comes from ``SetupServices.endpoint`` (see ``state.py``); the access
+token for gated models from :func:`wizard.secrets.hub_token`, read at each start, so a token
+added in Settings is used by the next Retry. It is passed as a parameter, never written.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton
 
 from app.tasks import TaskHandle, run_task
 from app.ui.setup.base import SetupPage
 from app.ui.setup.widgets import InlineError, plain_bytes, plain_duration, scaled_font_label
-from wizard.download import DownloadCancelled, DownloadProgress, DownloadResult, download_from_hub
 from wizard.errors import HearthError
+from wizard.secrets import hub_token
+
+if TYPE_CHECKING:  # wizard.download imports huggingface_hub and httpx: only when a download starts
+    from wizard.download import DownloadProgress, DownloadResult
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +32,17 @@ IDLE, RUNNING, PAUSING, PAUSED, STOPPED, FAILED, DONE = ("idle", "running", "pau
 
 
 def download_and_register(repo: str, filename: str, *, revision: str, endpoint: str | None, models_dir,
-                          progress, cancel, pause) -> DownloadResult:
+                          progress, cancel, pause, token: str | None = None) -> DownloadResult:
     """Download (or continue) the file and add a finished one to the installed-models list.
 
     A failure to register does not undo the download (it is logged).
 
     Raises: what :func:`wizard.download.download_from_hub` raises.
     """
-    result = download_from_hub(repo, filename, revision=revision, endpoint=endpoint, models_dir=models_dir,
-                               progress=progress, cancel=cancel, pause=pause)
+    from wizard.download import download_from_hub
+
+    result = download_from_hub(repo, filename, revision=revision, endpoint=endpoint, token=token,
+                               models_dir=models_dir, progress=progress, cancel=cancel, pause=pause)
     if result.state == "done":
         from wizard.models import ModelRegistry, register_download
 
@@ -120,6 +128,7 @@ class DownloadPage(SetupPage):
         generation = self._generation
         self._pause = threading.Event()
         pause, services = self._pause, self.services
+        from app.ui.settings.state import SESSION_SECRETS  # a token kept "for this session only"
         self.error.clear()
         self._set_state(RUNNING)
         self.status.setText("Connecting…")
@@ -127,6 +136,7 @@ class DownloadPage(SetupPage):
         def work(progress, cancel):
             return download_and_register(entry.repo, entry.file, revision=entry.revision or "main",
                                          endpoint=services.endpoint, models_dir=services.models_dir,
+                                         token=hub_token(session=SESSION_SECRETS),
                                          progress=progress, cancel=cancel, pause=pause)
 
         self._handle = self.track(run_task(
@@ -187,6 +197,8 @@ class DownloadPage(SetupPage):
         self._set_state(DONE)
 
     def _failed(self, exc: BaseException) -> None:
+        from wizard.download import DownloadCancelled  # imported already: the download ran
+
         if isinstance(exc, DownloadCancelled):
             self._set_state(STOPPED)
             self.status.setText("Stopped. What was downloaded so far is kept: press Resume to continue.")

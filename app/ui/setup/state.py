@@ -17,14 +17,16 @@ from wizard.fit import FitPlan
 from wizard.hardware import HardwareProfile, probe_hardware
 from wizard.recipes import LoadedRecipe, shipped_recipes
 from wizard.secrets import SessionSecrets
+from wizard.settings import download_endpoint
 
-# Where models are downloaded from: a Hub mirror for a school or an office, or the
-# local test mirror. Unset: huggingface_hub's default (HF_ENDPOINT, else huggingface.co).
+# Where models are downloaded from: this variable (an override for an administrator or the
+# local test mirror), else the mirror chosen in Settings, else huggingface_hub's default
+# (HF_ENDPOINT, else huggingface.co).
 ENDPOINT_VARIABLE = "HEARTH_HUB_ENDPOINT"
 
 
 def default_endpoint() -> str | None:
-    return os.environ.get(ENDPOINT_VARIABLE) or None
+    return download_endpoint(os.environ.get(ENDPOINT_VARIABLE) or None)
 
 
 @dataclass

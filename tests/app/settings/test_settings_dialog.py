@@ -42,14 +42,14 @@ def test_every_interactive_widget_has_an_accessible_name(dialog: SettingsDialog)
                for w in dialog.findChildren(QWidget) if isinstance(w, INTERACTIVE) and not w.accessibleName()
                and not _qt_internal(w)]
     assert unnamed == []
-    assert dialog.tabs.count() == 6
-    assert [dialog.tabs.widget(i).accessibleName() for i in range(6)] == [
-        "Model", "Performance", "Engine", "Local API", "Appearance", "Your data"]
+    assert dialog.tabs.count() == 7
+    assert [dialog.tabs.widget(i).accessibleName() for i in range(7)] == [
+        "Model", "Performance", "Engine", "Downloads", "Local API", "Appearance", "Your data"]
 
 
 def test_keyboard_reaches_every_section(dialog: SettingsDialog, qtbot) -> None:
     dialog.tabs.setFocus()
-    for index in range(1, 6):
+    for index in range(1, dialog.tabs.count()):
         qtbot.keyClick(dialog.tabs, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
         assert dialog.tabs.currentIndex() == index
 
