@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
@@ -131,3 +137,60 @@ def test_expand_uses_given_home_and_dirs() -> None:
     dirs = {"documents": lambda: "/data/ann/Docs"}
     assert expand("{documents}/x", home=Path("/data/ann"), user_dirs=dirs) == Path("/data/ann/Docs/x")
     assert expand("~", home=Path("/data/ann"), user_dirs=dirs) == Path("/data/ann")
+
+
+def as_unprivileged() -> list[str]:
+    """The command prefix that runs a program without the power to read every folder.
+
+    Root reads folders whatever their permissions; ``setpriv`` drops that power (the process
+    keeps its user, so it still owns its own files). Skips the test when it cannot be done.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: every folder is readable")
+    prefix = [setpriv, "--inh-caps=-all", "--bounding-set=-all"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop root's powers here: {probe.stderr.decode().strip()}")
+    return prefix
+
+
+@pytest.fixture
+def locked_folder(user_home: Path) -> Iterator[Path]:
+    """``~/Locked/Inner``: a real folder inside a folder nobody may open (mode 000)."""
+    locked = user_home / "Locked"
+    (locked / "Inner").mkdir(parents=True)
+    locked.chmod(0)
+    try:
+        yield locked / "Inner"
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_nul_character_is_a_plain_problem(user_home: Path) -> None:
+    for written in ("{documents}/a\x00b", "/srv/office\x00", "~/Work\x00/Letters"):
+        with pytest.raises(FolderProblem) as caught:
+            resolve(written)
+        assert "invisible \"NUL\" character" in caught.value.message and "\x00" not in caught.value.message
+
+
+def test_a_name_the_system_cannot_look_up_is_a_plain_problem(user_home: Path) -> None:
+    too_long = "~/" + "n" * 280  # one name longer than any file system allows (255)
+    with pytest.raises(FolderProblem) as caught:
+        resolve(too_long)
+    assert caught.value.message == (f"{user_home / ('n' * 280)} cannot be checked on this computer "
+                                    "(File name too long); check how the folder is written")
+
+
+def test_a_folder_inside_an_unreadable_folder_is_a_plain_problem(user_home: Path, locked_folder: Path) -> None:
+    script = ("import json, sys\nfrom wizard.recipes.folders import FolderProblem, resolve\n"
+              "try:\n    print(json.dumps({'ok': str(resolve(sys.argv[1]))}))\n"
+              "except FolderProblem as exc:\n    print(json.dumps({'problem': exc.message}))\n")
+    done = subprocess.run([*as_unprivileged(), sys.executable, "-c", script, "~/Locked/Inner"],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"problem": (
+        f"Hearth is not allowed to look inside the folder holding {locked_folder} (permission denied); "
+        "choose a folder you can open, or ask whoever looks after this computer")}

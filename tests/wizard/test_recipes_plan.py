@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.wizard.test_download_disk import small_disk  # noqa: F401 - a real 60 MiB disk (fixture)
 from wizard.paths import hearth_paths
 from wizard.recipes import parse_recipe_text
 from wizard.recipes.plan import ConsentNeeded, Permission, apply_plan, plan_recipe, read_profile
@@ -64,7 +65,6 @@ def test_first_plan_lists_every_change_and_writes_nothing(user_home: Path) -> No
     assert f"Create the assistant \"Office\" in {profile_dir}" in text
     assert f"make the documents in {docs} searchable" in text
     assert "keep the secret \"mail_password\"" in text and "Model: needs at least 2048" in text
-    assert "GB of disk" in text
     assert not profile_dir.exists()
 
 
@@ -148,3 +148,43 @@ def test_write_failure_is_a_plain_error_and_leaves_no_temp_folder(user_home: Pat
     with pytest.raises(HearthFileError):
         apply_plan(plan_of(BASE.replace("0.5", "0.9")), allow=True)
     assert sorted(p.name for p in profiles.iterdir()) == ["office"]  # scratch folder removed
+
+
+def test_the_model_line_names_the_model_for_this_computer_and_the_disk_it_needs(user_home: Path) -> None:
+    from wizard.catalog import load_catalog
+    from wizard.download.errors import format_gb
+    from wizard.hardware import probe_hardware
+    from wizard.recommend import recommend
+
+    recipe = parse_recipe_text(BASE.replace("[sampling]", "[model]\nmin_context = 8192\n[sampling]")).recipe
+    best = recommend(probe_hardware(), load_catalog(), recipe.model).best
+    assert best is not None  # this computer runs at least one model in the list
+    line = plan_recipe(recipe).lines()[-1]
+    models = hearth_paths().models
+    assert line.startswith("Model: needs at least 8192 tokens of context, chat, size tiny or larger; "
+                           f"for this computer setup would pick {best.entry.name} (it {best.verdict}")
+    assert f"downloads {format_gb(best.entry.size_bytes)} into {models} (" in line
+    assert line.endswith(" free there, enough)") and "NOT ENOUGH" not in line
+    assert plan_recipe(recipe).lines(with_model=False)[-1] != line and not models.exists()
+
+
+def test_the_model_line_says_how_much_space_is_missing_on_a_small_disk(
+        small_disk: Path, monkeypatch: pytest.MonkeyPatch, user_home: Path) -> None:
+    import shutil
+
+    from wizard.catalog import load_catalog
+    from wizard.download.disk import safety_margin
+    from wizard.download.errors import format_gb
+    from wizard.hardware import probe_hardware
+    from wizard.recommend import recommend
+
+    monkeypatch.setenv("HEARTH_HOME", str(small_disk / "hearth"))  # Hearth's folders on a 60 MiB disk
+    recipe = parse_recipe_text(BASE).recipe
+    entry = recommend(probe_hardware(), load_catalog(), recipe.model).best.entry
+    line = plan_recipe(recipe).lines()[-1]
+    needed = entry.size_bytes + safety_margin(entry.size_bytes)
+    free = shutil.disk_usage(small_disk).free
+    assert line.endswith(f"downloads {format_gb(entry.size_bytes)} into {small_disk / 'hearth' / 'models'}, "
+                         f"but there is NOT ENOUGH DISK SPACE: it needs {format_gb(needed)} with room to spare "
+                         f"and only {format_gb(free)} is free there; free at least {format_gb(needed - free)} "
+                         "first"), line

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wizard.catalog import load_catalog
-from wizard.recipes import load_recipe, shipped_recipe_files, shipped_recipes
+from wizard.recipes import shipped_recipe_files, shipped_recipes
 from wizard.recipes.schema import Recipe
 
 # One user message per shipped recipe, the kind of thing its person would really ask.
@@ -77,26 +77,60 @@ def test_persona_prompts_are_short_for_small_models(llama: object) -> None:
         assert 3 <= len(greeting) <= 40, (recipe.id, len(greeting))
 
 
+LEASE = ("Lease for the flat at 4 Harbour Lane.\n\nThe rent is 750 euros a month and is due on the first "
+         "day of each month. The deposit is two months of rent.\n")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe_file", shipped_recipe_files(), ids=lambda p: p.stem)
-def test_recipe_runs_end_to_end_on_the_tiny_model(recipe_file: Path, llama: object,
-                                                  user_home: Path) -> None:
-    recipe = load_recipe(recipe_file).recipe
-    messages = recipe.opening_messages()
-    assert messages[0]["role"] == "system" and messages[0]["content"].strip()
-    assert messages[1]["role"] == "assistant" and messages[1]["content"].endswith(("?", "."))
-    question = FIRST_MESSAGES[recipe.id]
-    messages.append({"role": "user", "content": question})
+def test_recipe_runs_end_to_end_on_the_tiny_model(recipe_file: Path, tiny_model: Path, user_home: Path,
+                                                  tmp_path: Path) -> None:
+    """Provision the recipe for real, start its engine, and get one reply through its own tools."""
+    from dataclasses import replace
 
-    settings = {**recipe.sampling.as_kwargs(), "temperature": 0.0, "max_tokens": 48}
-    result = llama.create_chat_completion(messages=messages, seed=1, **settings)
+    from wizard.agent import ChatSession, ConversationStore, counter_for
+    from wizard.agent.memory import MemoryPolicy
+    from wizard.agent.tools.for_profile import DOCUMENT_INDEX_FILE, tools_for_profile
+    from wizard.profiles import chat_settings, engine_for, load_profile
+    from wizard.provision import load_answers, provision
 
-    choice = result["choices"][0]
-    reply = choice["message"]["content"].strip()
-    assert choice["message"]["role"] == "assistant"
-    assert choice["finish_reason"] in ("stop", "length")
-    assert len(reply.split()) >= 3, reply
-    for prompt_text in (question, recipe.persona.system_prompt.strip(), recipe.persona.greeting):
-        assert reply.lower() != prompt_text.lower()
-        assert not prompt_text.lower().startswith(reply.lower()), reply
-    assert result["usage"]["prompt_tokens"] > len(llama.tokenize(question.encode(), add_bos=False))
+    (user_home / "Documents" / "lease.txt").write_text(LEASE, encoding="utf-8")
+    recipe_id = recipe_file.stem
+    answers = tmp_path / "answers.toml"
+    answers.write_text(f'schema_version = 1\nrecipe = "{recipe_id}"\nmodel = "{tiny_model}"\nperson_name = "Ada"\n'
+                       "verify = false\n", encoding="utf-8")  # one engine start per recipe: the chat below
+    provision(load_answers(answers))  # the path `hearth provision` takes
+    profile = load_profile(recipe_id)
+    recipe = profile.recipe
+    assert profile.person_name == "Ada" and profile.model_path == tiny_model
+
+    asked: list[Path] = []
+    tools = tools_for_profile(profile, confirm=lambda path, _preview: asked.append(path) or False)
+    expected = {name for tool in recipe.tools
+                for name in (("notes_write", "notes_search") if tool.name == "notes" else (tool.name,))}
+    assert set(tools) == expected  # every tool the recipe enables, and no other
+    if "documents_search" in tools:  # the chat window fills this index from the granted folders
+        from wizard.agent.documents.index import DocumentIndex
+
+        index = DocumentIndex(profile.folder / DOCUMENT_INDEX_FILE)
+        report = index.update([folder.path for folder in recipe.document_folders])
+        assert report.added == [str(user_home / "Documents" / "lease.txt")]
+        assert [hit.path for hit in index.search("when is the rent due")] == report.added
+
+    system_prompt, params = chat_settings(profile)
+    params = replace(params, temperature=0.0, seed=1, max_tokens=min(params.max_tokens, 96))
+    store = ConversationStore()
+    with engine_for(profile) as engine:
+        session = ChatSession(store, engine, counter=counter_for(engine.model_path),
+                              n_ctx=int(engine.ready_info.get("n_ctx") or engine.plan.n_ctx), model=profile.model_name,
+                              profile=profile.id, system_prompt=system_prompt, params=params, tools=tools or None,
+                              memory=MemoryPolicy.from_recipe(recipe.memory))
+        result = session.send(FIRST_MESSAGES[recipe_id])
+    reply = result.reply
+    assert reply is not None and reply.role == "assistant" and reply.status == "complete"
+    assert len(reply.content.split()) >= 3, reply.content
+    assert reply.content.strip().lower() != FIRST_MESSAGES[recipe_id].lower()
+    saved = store.messages(session.conversation_id)
+    assert [(m.role, m.content) for m in saved] == [("user", FIRST_MESSAGES[recipe_id]), ("assistant", reply.content)]
+    assert store.get(session.conversation_id).profile == recipe_id
+    assert asked == []  # nothing was written behind the person's back

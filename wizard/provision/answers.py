@@ -13,8 +13,13 @@
     catalog = "our-models.toml"        # use this list of models instead of Hearth's own
     verify = true                      # run the model once and measure it (default true)
 
+    [secrets]                          # the recipe's secrets, from environment variables
+    mail_password = "env:SHOP_MAIL_PASSWORD"
+
 Relative paths are relative to the answer file's folder. Every problem is reported with
-the file, the line, the key and what was expected; unknown keys are refused.
+the file, the line, the key and what was expected; unknown keys are refused. A secret's
+value is never written in the file: ``[secrets]`` names the environment variable that
+holds it when ``hearth provision`` runs, and the value goes to the keyring only.
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 16 * 1024
 MAX_FOLDERS = 24
 KEYS = ("schema_version", "recipe", "model", "person_name", "folders", "local_api", "model_pack",
-        "mirror", "catalog", "verify")
+        "mirror", "catalog", "verify", "secrets")
 AUTO = "auto"
+ENV_PREFIX = "env:"
+_SECRET_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 _TOML_LINE_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
+CATALOG_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")  # as ids in the catalog (wizard/catalog/parse.py)
 
 
 class AnswersError(HearthValueError):
@@ -72,6 +81,7 @@ class Answers:
     mirror: str | None
     catalog: Path | None
     verify: bool
+    secrets: tuple[tuple[str, str], ...] = ()  # (secret name, environment variable holding its value)
 
     @property
     def recipe_path(self) -> Path | None:
@@ -117,8 +127,8 @@ class _Problems:
     def __init__(self, label: str, lines: dict) -> None:
         self.label, self.lines, self.found = label, lines, []
 
-    def add(self, key: str, message: str) -> None:
-        self.found.append(RecipeProblem(self.label, line_of(self.lines, (key,)), key, message))
+    def add(self, key: str, message: str, *, at: tuple[str, ...] | None = None) -> None:
+        self.found.append(RecipeProblem(self.label, line_of(self.lines, at or (key,)), key, message))
 
     def text(self, doc: dict, key: str, *, required: bool = False, default: str = "",
              max_length: int = 300) -> str:
@@ -167,12 +177,11 @@ def _check(doc: dict[str, Any], check: _Problems, source: Path) -> Answers:
             recipe = str(_path(source, recipe))
     model = check.text(doc, "model", default=AUTO) or AUTO
     model_file = None
-    if model != AUTO and not ID_RE.fullmatch(model):
-        if model.lower().endswith(".gguf"):
-            model_file = _path(source, model)
-        else:
-            check.add("model", "expected \"auto\", the id of a model in Hearth's list, or the path of "
-                      "a .gguf model file")
+    if model.lower().endswith(".gguf"):
+        model_file = _path(source, model)
+    elif model != AUTO and not CATALOG_ID_RE.fullmatch(model):
+        check.add("model", "expected \"auto\", the id of a model in Hearth's list, or the path of "
+                  "a .gguf model file")
     person = check.text(doc, "person_name", max_length=60).strip()
     folders = doc.get("folders")
     if folders is not None:
@@ -193,12 +202,36 @@ def _check(doc: dict[str, Any], check: _Problems, source: Path) -> Answers:
     catalog_text = check.text(doc, "catalog")
     if pack_text and mirror:
         check.add("mirror", "give either model_pack (offline) or mirror (download), not both")
+    secrets = _secrets(doc, check)
     answers = Answers(
         source=source, recipe=recipe, model=model, model_file=model_file, person_name=person,
         folders=folders, local_api=check.boolean(doc, "local_api", False),
         model_pack=_path(source, pack_text) if pack_text else None, mirror=mirror.rstrip("/") if mirror else None,
         catalog=_path(source, catalog_text) if catalog_text else None,
-        verify=check.boolean(doc, "verify", True))
+        verify=check.boolean(doc, "verify", True), secrets=secrets)
     if check.found:
         raise AnswersError(check.label, check.found)
     return answers
+
+
+def _secrets(doc: dict[str, Any], check: _Problems) -> tuple[tuple[str, str], ...]:
+    table = doc.get("secrets")
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        check.add("secrets", "expected a [secrets] section of lines like mail_password = \"env:MAIL_PASSWORD\"")
+        return ()
+    out = []
+    for name, value in table.items():
+        key = f"secrets.{name}"
+        if not _SECRET_NAME_RE.fullmatch(name):
+            check.add(key, "expected the name of a secret the recipe asks for, in lower-case letters, digits "
+                      "and _", at=("secrets", name))
+        elif (not isinstance(value, str) or not value.startswith(ENV_PREFIX)
+              or not _ENV_NAME_RE.fullmatch(value[len(ENV_PREFIX):])):
+            check.add(key, "expected \"env:VARIABLE\", the name of an environment variable that holds the secret "
+                      "when hearth provision runs; a secret itself is never written in an answer file",
+                      at=("secrets", name))
+        else:
+            out.append((name, value[len(ENV_PREFIX):]))
+    return tuple(out)

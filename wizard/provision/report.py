@@ -143,15 +143,45 @@ def _files(profile: Profile) -> str:
 
 
 def _privacy(profile: Profile) -> str:
+    from wizard.settings import load_settings
+
+    settings = load_settings().settings  # never raises: a damaged file gives the defaults
     record, _ = _model_record(profile)
     source = record.source.describe() if record is not None else "a file already on this computer"
-    api = ("<b>on</b>: other apps on this computer (only this computer) may use the assistant with a "
-           "secret token" if profile.local_api else "<b>off</b>")
-    return ("<ul><li>No telemetry: Hearth never sends usage data, conversations or files anywhere.</li>"
-            "<li>Conversations, memory and documents stay in the folders below.</li>"
-            f"<li>The network is used only when someone asks Hearth to download a model. This model came "
-            f"from: {_e(source)}.</li>"
-            f"<li>Local API for other apps: {api}.</li></ul>")
+    items = ["No telemetry: Hearth never sends usage data, conversations or files anywhere on its own."]
+    if settings.engine == "remote":
+        items.append(f"<span class=\"loud\">Conversations leave this computer</span>: Hearth's settings (Settings → "
+                     f"Engine: <i>On another computer on my network</i>) send every message, the assistant's "
+                     f"instructions, its memories and the document passages it finds to the AI server at "
+                     f"<code>{_e(settings.remote_url)}</code>, and its replies come back over the network. The model "
+                     "on this computer is not used while this is chosen; choose <i>On this computer</i> to keep "
+                     "everything here.")
+    else:
+        items.append("Conversations, memory and documents stay on this computer, in the folders below: the "
+                     "model runs here (Settings → Engine: <i>On this computer</i>).")
+    items.append("The network is used only when someone asks Hearth to download a model or refresh its list of "
+                 f"models. This model came from: {_e(source)}.")
+    if settings.local_api:
+        items.append(f"Local API for other apps: <b>on</b>: other apps on this computer (only this computer) may "
+                     f"use the assistant at <code>{_e(settings.local_api_address)}</code> with a secret token, "
+                     "shown in Settings → Local API and kept in this computer's keyring.")
+    else:
+        items.append("Local API for other apps: <b>off</b>.")
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def _keyring_entries(profile: Profile) -> list[tuple[str, str, str]]:
+    """(service, name, what it is) of every keyring entry Hearth may have made."""
+    from wizard.secrets import HUB_TOKEN, SERVICE_PREFIX
+    from wizard.settings import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY
+
+    entries = [(f"{SERVICE_PREFIX}/{profile.id}", name, "a secret this assistant uses")
+               for name in profile.recipe.secret_names]
+    entries += [(f"{SERVICE_PREFIX}/{LOCAL_API_TOKEN[0]}", LOCAL_API_TOKEN[1], "the local API's token"),
+                (f"{SERVICE_PREFIX}/{HUB_TOKEN[0]}", HUB_TOKEN[1], "a Hugging Face access token"),
+                (f"{SERVICE_PREFIX}/{REMOTE_ENGINE_KEY[0]}", REMOTE_ENGINE_KEY[1],
+                 "the key of another computer's AI server")]
+    return entries
 
 
 def _howto(profile: Profile) -> str:
@@ -159,9 +189,8 @@ def _howto(profile: Profile) -> str:
     provisioned = (profile.setup.get("provisioned_from") or {}).get("answers")
     update = (f"run <code>hearth provision {_e(provisioned)}</code> again" if provisioned
               else "open Hearth and choose <i>Set up again…</i>")
-    secrets = profile.recipe.secret_names
-    keyring = (f" and remove the keyring entries named {', '.join(_e(s) for s in secrets)} for "
-               f"<code>{_e(profile.id)}</code>" if secrets else "")
+    keyring = "".join(f"<tr><td><code>{_e(service)}</code></td><td><code>{_e(name)}</code></td><td>{_e(what)}</td></tr>"
+                      for service, name, what in _keyring_entries(profile))
     return ("<ul>"
             f"<li><b>Update</b>: install the new version of Hearth over the old one; your data stays. To "
             f"change this assistant's setup, {update}.</li>"
@@ -169,8 +198,13 @@ def _howto(profile: Profile) -> str:
             f"</code> (and <code>{_e(paths.models)}</code> to keep the models) while Hearth is closed.</li>"
             "<li><b>Export chats</b>: in Hearth, <i>Settings → Your data → Export everything…</i> writes every "
             "conversation as Markdown and JSON.</li>"
-            "<li><b>Uninstall completely</b>: remove the Hearth program, then delete each folder listed "
-            f"under <i>Where every file lives</i>{keyring}. Nothing else is left behind.</li></ul>")
+            "<li><b>Uninstall completely</b>: remove the Hearth program, delete each folder listed under "
+            "<i>Where every file lives</i>, and delete Hearth's entries from this computer's keyring (on Linux "
+            "<i>Passwords and Keys</i>, on a Mac <i>Keychain Access</i>, on Windows <i>Credential Manager</i>). "
+            "Each is listed under its service and name; only those that were used exist, and other assistants "
+            f"set up here have their own <code>{_e('Hearth/<assistant id>')}</code> entries:"
+            f"<table><tr><th>Service</th><th>Name</th><th>What it is</th></tr>{keyring}</table>"
+            "Then nothing of Hearth is left on this computer.</li></ul>")
 
 
 def render_report(profile: Profile) -> str:

@@ -21,6 +21,13 @@ from wizard.errors import HearthError
 from wizard.profiles import load_profile, narrow_recipe, read_setup, save_profile
 from wizard.provision.answers import Answers
 from wizard.provision.errors import ProvisionError
+from wizard.provision.keys import (
+    ensure_local_api_token,
+    local_api_change,
+    secret_lines,
+    secrets_from_environment,
+    store_secrets,
+)
 from wizard.provision.report import REPORT_FILE
 from wizard.provision.model import ModelPick, choose_model, describe, install_model
 from wizard.recipes import LoadedRecipe, load_recipe, shipped_recipes
@@ -122,6 +129,7 @@ def provision(answers: Answers, *, dry_run: bool = False, progress: Step | None 
                              "turned on.", hint="Write local_api = false, or use a recipe that offers it.")
     narrowed = narrow_recipe(recipe, {path: False for path in refused})
     plan = plan_recipe(narrowed)
+    secrets = secrets_from_environment(recipe, answers)
 
     hardware = probe_hardware()
     step(f"This computer: {summarize(hardware).headline}")
@@ -131,10 +139,12 @@ def provision(answers: Answers, *, dry_run: bool = False, progress: Step | None 
         pick = choose_model(answers, hardware, narrowed.model, registry=registry)
     step(describe(pick, answers))
     step(f"Why this model: {pick.reason}")
-    step(f"Local API for other apps: {'on' if answers.local_api else 'off'}")
+    step(_local_api_line(answers))
+    for line in secret_lines(recipe, secrets, answers):
+        step(line)
 
     if dry_run:
-        for line in plan.lines():
+        for line in plan.lines(with_model=False):  # the model was described above
             step(line)
         if not answers.verify or kept_plan is not None:
             step("The model would not be checked again.")
@@ -143,12 +153,20 @@ def provision(answers: Answers, *, dry_run: bool = False, progress: Step | None 
         step(f"Would write setup.json and {REPORT_FILE} in {plan.profile_dir}. Nothing was changed (dry run).")
         return ProvisionResult(plan.profile_dir, not _same_as_before(plan, answers), True, tuple(lines), None)
 
+    if answers.local_api:
+        ensure_local_api_token()  # before anything is installed: without a keyring it could never work
     pick = install_model(pick, answers, registry=registry, step=step, cancel=cancel)
-    load_plan = kept_plan or _checked_plan(pick, answers, narrowed, hardware, registry, step, cancel)
+    if kept_plan is not None:
+        load_plan = kept_plan
+    else:
+        pick, load_plan = _checked_plan(pick, answers, narrowed, hardware, registry, step, cancel)
+
+    store_secrets(recipe, secrets, step)
 
     before = _snapshot(plan.profile_dir)
     existed = plan.profile_dir.exists()
-    for line in plan.lines():
+    local_api_was_on = (read_setup(plan.profile_dir) or {}).get("local_api") is True
+    for line in plan.lines(with_model=False):
         log.info("provision plan: %s", line)
     profile_dir = save_profile(
         plan, allow=True, person_name=answers.person_name, model_name=pick.name, model_path=pick.path,
@@ -160,15 +178,26 @@ def provision(answers: Answers, *, dry_run: bool = False, progress: Step | None 
                "provisioned_from": {"answers": str(answers.source), "model": answers.model,
                                     "model_pack": str(answers.model_pack) if answers.model_pack else None,
                                     "mirror": answers.mirror}})
+    settings_before = None
     try:
         from wizard.provision.report import write_report
+        from wizard.settings import load_settings, save_settings
 
+        new_settings = local_api_change(answers, local_api_was_on)
+        if new_settings is not None:
+            settings_before = load_settings().settings
+            save_settings(new_settings)
+            step(f"Turned the local API {'on' if new_settings.local_api else 'off'} in Hearth's settings"
+                 + (f": {new_settings.local_api_address}, with the token kept in this computer's keyring"
+                    if new_settings.local_api else ""))
         report = write_report(load_profile(profile_dir))
     except BaseException:
         if not existed:  # a new profile without its report: take it away again
             shutil.rmtree(profile_dir, ignore_errors=True)
+            if settings_before is not None:
+                save_settings(settings_before)
         raise
-    changed = _snapshot(profile_dir) != before
+    changed = _snapshot(profile_dir) != before or settings_before is not None
     if changed:
         step(f"{'Updated' if existed else 'Created'} the assistant \"{recipe.name}\" in {profile_dir}")
     else:
@@ -208,30 +237,83 @@ def _kept_model(profile_dir: Path, answers: Answers, registry) -> tuple[ModelPic
 
 
 def _checked_plan(pick: ModelPick, answers: Answers, recipe: Recipe, hardware, registry, step: Step,
-                  cancel) -> LoadPlan:
-    """Run the model once with its plan and measure it; the plan that passed (maybe a shorter context).
+                  cancel) -> tuple[ModelPick, LoadPlan]:
+    """Run the model once with its plan and measure it; the model and plan that passed.
 
-    Raises: ProvisionError when the model does not run well enough here.
+    The plan may have a shorter context than planned. When even the recipe's shortest context
+    does not fit and Hearth chose the model itself (``model = "auto"`` from the catalog), the
+    next smaller catalog model that fits (:func:`wizard.recommend.next_smaller`) is installed
+    and checked instead, and so on. Every check's figures are kept with its installed model.
+
+    Raises: ProvisionError when no model runs well enough here.
     """
     if not answers.verify:
         step("Model check skipped (verify = false in the answer file)")
-        return pick.plan.engine_plan()
+        return pick, pick.plan.engine_plan()
     from wizard.recommend import ram_budget
     from wizard.verify import store_verification, verify_model
 
-    step(f"Running {pick.name} once to check it and measure its speed and memory…")
-    result = verify_model(pick.path, pick.plan, min_ctx=recipe.model.min_context,
-                          ram_budget_bytes=ram_budget(hardware), cancel=cancel)
-    if not result.passed:
-        raise ProvisionError(f"The model check failed: {result.message}",
-                             details="\n".join(a.problem for a in result.attempts if a.problem))
-    if pick.record is not None:
-        store_verification(pick.record.id, result, registry=registry)
+    budget = ram_budget(hardware)
+    too_big: list[str] = []
+    while True:
+        step(f"Running {pick.name} once to check it and measure its speed and memory…")
+        result = verify_model(pick.path, pick.plan, min_ctx=recipe.model.min_context,
+                              ram_budget_bytes=budget, cancel=cancel)
+        if pick.record is not None:  # passed or not, what was measured stays with the model
+            store_verification(pick.record.id, result, registry=registry)
+        if result.passed:
+            break
+        smaller = _smaller_pick(pick, result, answers, recipe, hardware, registry, too_big)
+        if smaller is None:
+            raise ProvisionError(f"The model check failed: {result.message}",
+                                 details="\n".join(a.problem for a in result.attempts if a.problem))
+        step(f"Model check: {pick.name} is too big for this computer ({result.attempts[-1].problem}); "
+             f"it stays installed at {pick.path}. Trying the smaller {smaller.name} instead.")
+        pick = install_model(smaller, answers, registry=registry, step=step, cancel=cancel)
     final = result.final
     speed = f"{final.tokens_per_second:.0f} tokens a second" if final and final.tokens_per_second else "speed unknown"
     memory = f"{final.peak_ram_bytes / 1e6:,.0f} MB of memory" if final and final.peak_ram_bytes else ""
     step(f"Model check passed: {result.message} ({speed}{', ' + memory if memory else ''})")
-    return result.plan
+    return pick, result.plan
+
+
+def _smaller_pick(pick: ModelPick, result, answers: Answers, recipe: Recipe, hardware, registry,
+                  too_big: list[str]) -> ModelPick | None:
+    """The next smaller catalog model after ``pick`` failed its check for size; None if there is none."""
+    from wizard.catalog import load_catalog
+    from wizard.provision.answers import AUTO
+    from wizard.provision.model import _installed
+    from wizard.recommend import next_smaller
+    from wizard.verify import NEEDS_SMALLER_FILE
+
+    if (result.outcome != NEEDS_SMALLER_FILE or pick.entry is None or answers.model != AUTO
+            or answers.model_file is not None or answers.model_pack is not None):
+        return None
+    too_big.append(pick.entry.id)
+    ratios = [a.peak_ram_bytes / a.estimated_ram_bytes for a in result.attempts
+              if a.peak_ram_bytes and a.estimated_ram_bytes]
+    chosen = next_smaller(hardware, load_catalog(answers.catalog), recipe.model, than=pick.entry,
+                          tried=too_big, measured_ratio=max(ratios, default=None))
+    if chosen is None:
+        return None
+    entry = chosen.entry
+    record = _installed(registry, repo=entry.repo, file=entry.file, sha256=entry.sha256)
+    reason = (f"{pick.name} was Hearth's first choice but proved too big for this computer when it was run "
+              f"({result.attempts[-1].problem}); this is the best smaller model in Hearth's list: it "
+              f"{chosen.verdict} ({chosen.speed}). {chosen.reason}")
+    return ModelPick(entry.name, chosen.plan, reason.strip(), "installed" if record else "download",
+                     record.file_in(registry.models_dir) if record else None, entry=entry, record=record,
+                     size_bytes=entry.size_bytes)
+
+
+def _local_api_line(answers: Answers) -> str:
+    from wizard.settings import load_settings
+
+    if not answers.local_api:
+        return "Local API for other apps: off (Hearth's settings are left as they are)"
+    settings = load_settings().settings
+    state = "already on" if settings.local_api else "to be turned on"
+    return f"Local API for other apps: on: {state} in Hearth's settings, at {settings.local_api_address}"
 
 
 def _snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -251,7 +333,8 @@ def _same_as_before(plan, answers: Answers) -> bool:
     setup = read_setup(plan.profile_dir) or {}
     before = setup.get("provisioned_from") or {}
     return (before.get("model") == answers.model and setup.get("local_api") == answers.local_api
-            and setup.get("person_name") == answers.person_name)
+            and setup.get("person_name") == answers.person_name
+            and local_api_change(answers, setup.get("local_api") is True) is None)
 
 
 def hardware_facts(hardware) -> dict:

@@ -138,8 +138,11 @@ def resolve(written: str, *, home: Path | None = None,
     """
     home = Path.home() if home is None else home
     expanded = expand(written, home=home, user_dirs=user_dirs)
-    real = Path(os.path.realpath(expanded))
-    real_home = Path(os.path.realpath(home))
+    try:
+        real = Path(os.path.realpath(expanded))
+        real_home = Path(os.path.realpath(home))
+    except (OSError, ValueError) as exc:
+        raise FolderProblem(_unreadable(expanded, exc)) from None
     paths = hearth_paths()
     own = [Path(os.path.realpath(p)) for p in (paths.config, paths.data, paths.models,
                                                 paths.cache, paths.logs)]
@@ -149,6 +152,25 @@ def resolve(written: str, *, home: Path | None = None,
     if reason is not None:
         shown_path = f" ({real})" if str(real) != written else ""
         raise FolderProblem(f"refused{shown_path}: {reason}")
-    if real.exists() and not real.is_dir():
-        raise FolderProblem(f"{real} is a file, expected a folder")
-    return real, real.exists()
+    try:
+        exists = real.exists()
+        if exists and not real.is_dir():
+            raise FolderProblem(f"{real} is a file, expected a folder")
+    except (OSError, ValueError) as exc:
+        raise FolderProblem(_unreadable(real, exc)) from None
+    return real, exists
+
+
+_NUL_MESSAGE = ("contains an invisible \"NUL\" character (\\u0000), which no folder name can "
+                "have; type the folder again")
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    """Why ``path`` could not be looked at, in plain words (no folder on this computer is changed)."""
+    if isinstance(exc, ValueError):
+        return _NUL_MESSAGE
+    if isinstance(exc, PermissionError):
+        return (f"Hearth is not allowed to look inside the folder holding {path} (permission "
+                "denied); choose a folder you can open, or ask whoever looks after this computer")
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return f"{path} cannot be checked on this computer ({reason}); check how the folder is written"

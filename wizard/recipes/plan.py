@@ -138,8 +138,12 @@ class RecipePlan:
     def secrets_to_ask(self) -> tuple[str, ...]:
         return tuple(p.target for p in self.permissions if p.kind == "secret")
 
-    def lines(self) -> list[str]:
-        """The plan in plain words, one change per line."""
+    def lines(self, *, with_model: bool = True) -> list[str]:
+        """The plan in plain words, one change per line.
+
+        The last line (``with_model``) is the model setup would pick for this computer; callers
+        that already chose the model leave it out and say which one themselves.
+        """
         r = self.recipe
         if self.unchanged:
             return [f"\"{r.name}\" is already set up exactly like this in {self.profile_dir}.",
@@ -157,27 +161,64 @@ class RecipePlan:
             out.append(f"  x (no longer) {p.describe()}")
         for change in self.changed_settings:
             out.append(f"  ~ changed: {change}")
-        out.append("Model: " + _model_line(r))
+        if with_model:
+            out.append("Model: " + _model_line(r))
         return out
 
 
 def _model_line(recipe: Recipe) -> str:
+    """The model setup would pick for this computer (Hearth's recommendation) and the disk it needs."""
     needs = recipe.model
     text = (f"needs at least {needs.min_context} tokens of context, "
             f"{', '.join(sorted(needs.capabilities))}, size {needs.min_size} or larger")
     try:
         from wizard.catalog import load_catalog
+        from wizard.hardware import probe_hardware
+        from wizard.recommend import recommend
 
-        entries = [e for e in load_catalog().entries if needs.accepts(e)]
+        catalog = load_catalog()
+        if not any(needs.accepts(e) for e in catalog.entries):
+            return text + "; no model in Hearth's list meets this, choose a model file yourself"
+        best = recommend(probe_hardware(), catalog, needs).best
     except HearthError:
         return text
-    if not entries:
-        return text + "; no model in Hearth's list meets this, choose a model file yourself"
-    sizes = sorted(e.size_bytes for e in entries if e.size_bytes)
-    download = (f", downloads from {sizes[0] / 1e9:.1f} to {sizes[-1] / 1e9:.1f} GB of disk"
-                if sizes else "")
-    return (f"{text}; {len(entries)} models in Hearth's list qualify{download}; setup picks "
-            "the one that fits this computer")
+    if best is None:
+        return (text + "; no model in Hearth's list that meets this fits in this computer's memory: "
+                "choose a smaller model file yourself, or use a computer with more memory")
+    entry = best.entry
+    return (f"{text}; for this computer setup would pick {entry.name} (it {best.verdict}, "
+            f"{best.speed}), {_download_words(entry)}")
+
+
+def _download_words(entry) -> str:
+    """Whether ``entry`` is already installed, else how much it downloads and whether the disk has room."""
+    from wizard.download.disk import existing_folder, safety_margin
+    from wizard.download.errors import format_gb
+    from wizard.models import ModelRegistry
+
+    try:
+        registry = ModelRegistry()
+        for model in registry.list():
+            same = (model.sha256 == entry.sha256.lower() if entry.sha256 else
+                    (model.source.repo, model.source.filename) == (entry.repo, entry.file))
+            if same and model.file_in(registry.models_dir).is_file():
+                return f"already installed ({model.file_in(registry.models_dir)}): nothing to download"
+    except HearthError:
+        pass  # a damaged list of installed models: the model would be downloaded again
+    if not entry.size_bytes:
+        return "to download (its size is not known yet)"
+    models = hearth_paths().models
+    try:
+        free = shutil.disk_usage(existing_folder(models)).free
+    except OSError:
+        return f"downloads {format_gb(entry.size_bytes)} into {models}"
+    needed = entry.size_bytes + safety_margin(entry.size_bytes)
+    if needed > free:
+        return (f"downloads {format_gb(entry.size_bytes)} into {models}, but there is NOT ENOUGH DISK SPACE: "
+                f"it needs {format_gb(needed)} with room to spare and only {format_gb(free)} is free there; "
+                f"free at least {format_gb(needed - free)} first")
+    return (f"downloads {format_gb(entry.size_bytes)} into {models} "
+            f"({format_gb(free)} free there, enough)")
 
 
 def profiles_dir() -> Path:

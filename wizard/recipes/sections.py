@@ -13,7 +13,7 @@ from typing import Any
 
 from wizard.recipes import folders as folder_rules
 from wizard.recipes.checks import Checker, looks_like_secret_value
-from wizard.recipes.problems import found
+from wizard.recipes.problems import found, shown
 from wizard.recipes.schema import (
     MEMORY_KINDS, TOOL_NAMES, TOOLS_READING_FOLDERS, TOOLS_WRITING_FOLDERS, Folder, Integration,
     Memory, ModelNeeds, Persona, Sampling, Tool,
@@ -135,7 +135,8 @@ class FolderGrants:
             try:
                 real, exists = folder_rules.resolve(text, home=self.home)
             except folder_rules.FolderProblem as problem:
-                self.check.problem((*path, index), f"\"{text}\": {problem.message}")
+                written_text = shown(text, limit=folder_rules.MAX_FOLDER_TEXT)
+                self.check.problem((*path, index), f"\"{written_text}\": {problem.message}")
                 ok = False
                 continue
             if not exists:

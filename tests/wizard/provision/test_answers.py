@@ -56,3 +56,28 @@ def test_each_problem_names_line_key_and_expectation(tmp_path: Path, text: str, 
 def test_a_missing_file_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(HearthFileError):
         load_answers(tmp_path / "nope.toml")
+
+
+def test_models_are_auto_a_catalog_id_or_a_file(tmp_path: Path) -> None:
+    from wizard.catalog import load_catalog
+
+    for entry in load_catalog().entries:  # every id in Hearth's own list ("…-q4_k_m", "llama-3.2-…")
+        a = load_answers(write(tmp_path, f'schema_version = 1\nrecipe = "study-buddy"\nmodel = "{entry.id}"\n'))
+        assert a.model == entry.id and a.model_file is None
+    a = load_answers(write(tmp_path, 'schema_version = 1\nrecipe = "study-buddy"\nmodel = "Models/Mine.GGUF"\n'))
+    assert a.model_file == tmp_path / "Models" / "Mine.GGUF"
+
+
+def test_secrets_name_environment_variables_never_values(tmp_path: Path) -> None:
+    a = load_answers(write(tmp_path, 'schema_version = 1\nrecipe = "shop.toml"\n[secrets]\n'
+                                     'mail_password = "env:SHOP_MAIL"\napi_key = "env:_KEY2"\n'))
+    assert a.secrets == (("mail_password", "SHOP_MAIL"), ("api_key", "_KEY2"))
+    with pytest.raises(AnswersError) as caught:
+        load_answers(write(tmp_path, 'schema_version = 1\nrecipe = "shop.toml"\n[secrets]\n'
+                                     'mail_password = "hunter2"\nBad = "env:X"\nkey = "env:1X"\n'))
+    shown = caught.value.for_terminal()
+    assert ('a.toml:4: secrets.mail_password: expected "env:VARIABLE", the name of an environment variable that '
+            "holds the secret when hearth provision runs; a secret itself is never written") in shown
+    assert "a.toml:5: secrets.Bad: expected the name of a secret" in shown
+    assert "a.toml:6: secrets.key: expected \"env:VARIABLE\"" in shown
+    assert "hunter2" not in shown

@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 DOCUMENT_INDEX_FILE = "documents-index.sqlite"
 NOTES_FILE = "notes.sqlite"
 WRITES_TOOLS = ("write_file",)
+# A recipe's tool that is more than one tool for the model: "notes" is write and search.
+RECIPE_TOOL_PARTS = {"notes": ("notes_write", "notes_search")}
 
 Confirm = Callable[[Path, str], bool]
+
+
+def agent_tool_names(recipe_tool_names: list[str]) -> list[str]:
+    """The tools the model sees for a recipe's ``[[tools]]`` names (``notes`` → write and search)."""
+    return [part for name in recipe_tool_names for part in RECIPE_TOOL_PARTS.get(name, (name,))]
 
 
 def _allow_without_asking(_path: Path, _preview: str) -> bool:
@@ -42,7 +49,7 @@ def tool_context_for_profile(profile: Profile, *, confirm: Confirm | None = None
     from wizard.agent.documents.index import DocumentIndex  # the documents package imports tools
 
     recipe = profile.recipe
-    names = {tool.name for tool in recipe.tools}
+    names = set(agent_tool_names([tool.name for tool in recipe.tools]))
     read = [Path(folder.path) for tool in recipe.tools for folder in tool.read_folders]
     write = [Path(folder.path) for tool in recipe.tools for folder in tool.write_folders]
     asks = all(tool.confirm_each_write for tool in recipe.tools if tool.name in WRITES_TOOLS)
@@ -61,7 +68,7 @@ def tools_for_profile(profile: Profile, *, confirm: Confirm | None = None) -> di
             a file tool whose folders the person all refused).
         NotesError, DocumentIndexError: as :func:`tool_context_for_profile`.
     """
-    names = [tool.name for tool in profile.recipe.tools]
+    names = agent_tool_names([tool.name for tool in profile.recipe.tools])
     if not names:
         return {}
     return build_tools(tool_context_for_profile(profile, confirm=confirm), names)
