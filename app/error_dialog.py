@@ -32,7 +32,11 @@ def build_error_box(parent: QWidget | None, exc: BaseException) -> QMessageBox:
     box.setText(message)
     box.setInformativeText(hint)
     box.setDetailedText(details)  # Qt adds a "Show Details…" button for it
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)  # now, not when shown: so it can be named
     box.setAccessibleName("Error message")
+    from app.ui.widgets import name_qt_parts
+
+    name_qt_parts(box)
     return box
 
 

@@ -60,7 +60,9 @@ def run_gui(argv: list[str]) -> int:
     apply_theme(app, loaded.settings.theme)
     app.aboutToQuit.connect(cancel_all_and_wait)
     window = MainWindow()
+    # The window is drawn first; right after, it builds the chat or the welcome page, then on a
+    # first run the setup wizard opens (both import much more than the window needs to appear).
+    window.content_ready.connect(window.open_setup_if_first_run)
     window.show()
     log.info("Main window shown")
-    window.open_setup_if_first_run()
     return app.exec()

@@ -1,11 +1,16 @@
-"""Hearth's main window: the chat with the assistant, or a welcome page before setup."""
+"""Hearth's main window: the chat with the assistant, or a welcome page before setup.
+
+The window is shown with a light "Getting ready…" page and builds its real content (the
+chat, or the welcome page) right after its first paint: the chat pulls in the agent and
+engine code, and a window that appears at once matters more than those imports.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtCore import QByteArray, QSettings, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -29,6 +34,10 @@ WELCOME_TEXT = (
     "Hearth runs an AI assistant privately, on this computer. "
     "Nothing you type leaves it unless you say so, and every file it keeps is yours."
 )
+GETTING_READY = "Getting ready…"
+# Settings the engine is started with: changing one restarts the open chat (see _settings_changed).
+ENGINE_SETTINGS = ("context_size", "threads", "engine", "remote_url", "local_api", "local_api_port")
+RESTART_DELAY_MS = 800  # several changes in a row (typing a number) restart the assistant once
 
 
 def window_settings() -> QSettings:
@@ -37,7 +46,19 @@ def window_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
+class _GettingReady(QLabel):
+    """The page shown until the real content is built; says when it has been drawn."""
+
+    painted = Signal()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        self.painted.emit()
+
+
 class MainWindow(QMainWindow):
+    content_ready = Signal()  # the chat or the welcome page is in place (right after the first paint)
+
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Hearth")
@@ -45,11 +66,66 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(480, 360)
         self.chat = None  # app.ui.chat.ChatView once an assistant is set up
         self.profile_switcher: QComboBox | None = None
+        self.setup_wizard = None
+        self.welcome_page: QWidget | None = None
         self._store = None
+        self._content_built = False
+        self._content_scheduled = False
+        self._shortcuts_added = False
+        self._closed = False
+        self._engine_settings = None  # the settings the open Settings window started from
+        self._restart_pending = False
+        self._restart_timer = QTimer(self)
+        self._restart_timer.setSingleShot(True)
+        self._restart_timer.setInterval(RESTART_DELAY_MS)
+        self._restart_timer.timeout.connect(self._restart_when_idle)
         self._build_menus()
-        self._build_welcome()
+        self._build_placeholder()
         self._restore_geometry()
-        self.show_chat_if_set_up()
+
+    def _build_placeholder(self) -> None:
+        # Centred with stretches, not Qt.AlignmentFlag: PySide builds the whole Qt namespace on its
+        # first use (~16 ms), and nothing drawn before the first paint needs it.
+        page = QWidget(self)
+        row = QHBoxLayout(page)
+        column = QVBoxLayout()
+        placeholder = _GettingReady(GETTING_READY, page)
+        placeholder.setAccessibleName("Hearth is getting ready")
+        placeholder.painted.connect(self._schedule_content)
+        column.addStretch(1)
+        column.addWidget(placeholder)
+        column.addStretch(1)
+        row.addStretch(1)
+        row.addLayout(column)
+        row.addStretch(1)
+        self.placeholder = placeholder
+        self.setCentralWidget(page)
+
+    def _schedule_content(self) -> None:
+        if not self._content_scheduled and not self._content_built:
+            self._content_scheduled = True
+            QTimer.singleShot(0, self, self.build_content)  # after the paint has reached the screen
+
+    def build_content(self) -> None:
+        """Put the chat (when an assistant is set up) or the welcome page in place; once.
+
+        Runs by itself right after the first paint; tests and callers may run it sooner.
+        """
+        if self._content_built or self._closed:
+            return
+        self._content_built = True
+        if not self.show_chat_if_set_up():
+            self._build_welcome()
+        self.content_ready.emit()
+
+    def _add_shortcuts(self) -> None:
+        """With the content (chat or welcome page), not in _build_menus: the first standard key
+        sequence builds Qt's key enums (~30 ms), which would delay the first paint."""
+        if self._shortcuts_added:
+            return
+        self._shortcuts_added = True
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
     def _build_menus(self) -> None:
         hearth_menu = self.menuBar().addMenu("&Hearth")
@@ -60,14 +136,12 @@ class MainWindow(QMainWindow):
         self.setup_action.triggered.connect(self.open_setup)
         hearth_menu.addAction(self.setup_action)
         self.settings_action = QAction("Se&ttings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.open_settings)
         hearth_menu.addAction(self.settings_action)
         hearth_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        hearth_menu.addAction(quit_action)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.triggered.connect(self.close)
+        hearth_menu.addAction(self.quit_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About Hearth", self)
@@ -78,16 +152,17 @@ class MainWindow(QMainWindow):
             overflow.setAccessibleName("More menus")
 
     def _build_welcome(self) -> None:
+        from PySide6.QtCore import Qt
+
+        from app.ui.widgets import scaled_font_label
+
+        self._add_shortcuts()
         page = QWidget(self)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(48, 48, 48, 48)
         layout.setSpacing(16)
 
-        title = QLabel(WELCOME_TITLE, page)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        title.setFont(font)
+        title = scaled_font_label(WELCOME_TITLE, page, factor=1.8, bold=True)
         title.setAccessibleName("Welcome title")
 
         text = QLabel(WELCOME_TEXT, page)
@@ -108,6 +183,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(where)
         layout.addWidget(self.open_folder_button, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
+        self.welcome_page = page
         self.setCentralWidget(page)
 
     # -- the chat ------------------------------------------------------------------------------
@@ -128,12 +204,17 @@ class MainWindow(QMainWindow):
         self.show_chat(profile)
         return True
 
-    def show_chat(self, profile) -> None:
-        """Replace the central area with the chat with ``profile`` (stopping any other assistant)."""
+    def show_chat(self, profile, *, conversation_id: int | None = None) -> None:
+        """Replace the central area with the chat with ``profile`` (stopping any other assistant),
+        showing the conversation ``conversation_id`` (None: a new one)."""
         from app.ui.chat import ChatSetup, ChatView
+        from app.ui.widgets import name_qt_parts
         from wizard.agent import ConversationStore
         from wizard.profiles import list_profiles, mark_used
 
+        self._content_built = True
+        self.welcome_page = None
+        self._add_shortcuts()
         splitter = self.chat.splitter_state() if self.chat is not None else window_settings().value("chat/splitter")
         self._stop_chat()
         if self._store is None:
@@ -165,8 +246,12 @@ class MainWindow(QMainWindow):
             layout.addLayout(row)
         self.chat = ChatView(ChatSetup.from_profile(profile), store=self._store, parent=page)
         self.chat.restore_splitter(splitter)
+        if conversation_id is not None:
+            self.chat.show_conversation(conversation_id)
+        self.chat.state_changed.connect(self._chat_state_changed)
         layout.addWidget(self.chat, 1)
         self.setCentralWidget(page)
+        name_qt_parts(page)
         self.setWindowTitle(f"{profile.name} — Hearth")
         if self.isVisible():
             QTimer.singleShot(0, self.chat, self.chat.start)
@@ -196,6 +281,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
+        if self._closed:  # shown again after a close: its content is built after the next paint
+            self._closed = False
+            self._content_scheduled = False
         if self.chat is not None and self.chat.runner.state == "stopped":
             QTimer.singleShot(0, self.chat, self.chat.start)  # the window is drawn first, then the model loads
 
@@ -208,6 +296,8 @@ class MainWindow(QMainWindow):
 
     def open_setup(self) -> None:
         """Show the setup wizard (first run, or "Set up again…" from the menu)."""
+        from PySide6.QtCore import Qt
+
         from app.ui.setup import SetupWizard
 
         if getattr(self, "setup_wizard", None) is not None and self.setup_wizard.isVisible():
@@ -232,19 +322,112 @@ class MainWindow(QMainWindow):
 
     def open_setup_if_first_run(self) -> bool:
         """Open the setup wizard when no profile has been set up yet; True if it was opened."""
-        from app.ui.setup import has_completed_profile
+        from wizard.profiles import list_profiles  # not app.ui.setup: that imports every wizard page
 
-        if has_completed_profile():
+        if self._closed or list_profiles():
             return False
         self.open_setup()
         return True
 
-    def open_settings(self) -> None:
+    def open_settings(self):
+        """Show the Settings window (not waited for); returns it."""
         from app.ui.settings import SettingsDialog
+
+        from PySide6.QtCore import Qt
+
+        from app.ui.widgets import name_qt_parts
 
         dialog = SettingsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        name_qt_parts(dialog)  # Qt's own parts inside it: scroll bars, a spin box's text field
+        self._engine_settings = dialog.state.settings
+        dialog.state.changed.connect(self._settings_changed)
+        dialog.data.data_moved.connect(self._data_moved)
+        dialog.finished.connect(self._settings_closed)
         dialog.open()
+        return dialog
+
+    # -- settings that change the running assistant ---------------------------------------------
+
+    def _settings_changed(self, new) -> None:
+        """A saved change: the assistant is started again when it changes how its engine runs."""
+        old, self._engine_settings = self._engine_settings, new
+        if self.chat is None or not self._changes_engine(old, new, self.chat.setup.profile_id):
+            return
+        self._restart_pending = True
+        self._restart_timer.start()
+
+    @staticmethod
+    def _changes_engine(old, new, profile_id: str) -> bool:
+        if any(getattr(old, name) != getattr(new, name) for name in ENGINE_SETTINGS):
+            return True
+        if old.model_for(profile_id) != new.model_for(profile_id):
+            return True
+        # Saved again unchanged: "Use this server" pressed again, perhaps with a new key.
+        return old == new and new.engine == "remote"
+
+    def _settings_closed(self, _code: int) -> None:
+        # A bound method, not a lambda: a lambda on a deleting dialog's finished() crashed PySide6 6.11.
+        if self._restart_timer.isActive():  # a change waiting for the next: apply it now
+            self._restart_timer.stop()
+            self._restart_when_idle()
+
+    def _restart_when_idle(self) -> None:
+        """Start the assistant again with the saved settings, unless it is writing an answer:
+        then as soon as that answer ends (see _chat_state_changed)."""
+        if not self._restart_pending or self.chat is None or self._closed:
+            self._restart_pending = False
+            return
+        if self.chat.runner.replying:
+            return
+        self._restart_pending = False
+        self.reopen_chat()
+
+    def _chat_state_changed(self, _state: str) -> None:
+        if self._restart_pending and not self._restart_timer.isActive() and self.chat is not None \
+                and not self.chat.runner.replying:
+            # not from inside the chat's own signal: it is replaced
+            QTimer.singleShot(0, self, self._restart_when_idle)
+
+    def reopen_chat(self, *, reopen_store: bool = False) -> bool:
+        """Start the open chat again from its profile as saved now (same conversation shown).
+
+        ``reopen_store``: the conversation file moved; close it and open it at its new place.
+        Returns False (the message shown) when the assistant cannot be read again.
+        """
+        from wizard.profiles import load_profile
+
+        if self.chat is None:
+            return False
+        profile_id, conversation_id = self.chat.setup.profile_id, self.chat.conversation_id
+        self._stop_chat()
+        if reopen_store and self._store is not None:
+            self._store.close()
+            self._store = None
+        try:
+            profile = load_profile(profile_id)
+            self.show_chat(profile, conversation_id=conversation_id)
+        except HearthError as exc:
+            from app.error_dialog import show_error
+
+            log.warning("could not start the assistant again: %s", exc)
+            self._build_welcome()
+            show_error(self, exc)
+            return False
+        return True
+
+    def _data_moved(self, _new_folder) -> None:
+        """The data folder moved (and the old one is gone): the chat reopens its file there."""
+        if self.chat is not None:
+            self._restart_pending = False
+            self._restart_timer.stop()
+            self.reopen_chat(reopen_store=True)
+            return
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self.welcome_page is not None:
+            self._build_welcome()  # it names the folder
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -262,6 +445,8 @@ class MainWindow(QMainWindow):
         self.resize(960, 640)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self._closed = True
+        self._restart_timer.stop()
         settings = window_settings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.sync()

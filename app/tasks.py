@@ -90,8 +90,9 @@ class _Runner(QRunnable):
         else:
             handle.signals.succeeded.emit(result)
         finally:
-            handle._done.set()
+            # finished first: once _done is set, a closing app may quit and delete the signals object
             handle.signals.finished.emit()
+            handle._done.set()
 
 
 def run_task(

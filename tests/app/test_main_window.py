@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTextEdit, QWidget
 
 from app.error_dialog import UNEXPECTED_MESSAGE, build_error_box, error_texts
@@ -19,7 +20,7 @@ def window(qtbot) -> MainWindow:
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.welcome_page is not None, timeout=10_000)  # built after the first paint
     return window
 
 
@@ -76,3 +77,16 @@ def test_an_unexpected_error_gets_a_calm_message_and_the_log_path(hearth_home: P
     assert message == UNEXPECTED_MESSAGE
     assert str(hearth_paths().log_file) in hint
     assert "KeyError" in details and "frobnicator" in details
+
+
+def test_the_window_is_drawn_first_and_its_content_built_right_after(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.welcome_page is None and window.placeholder.text() == "Getting ready…"
+    with qtbot.waitSignal(window.content_ready, timeout=10_000):
+        window.show()
+    assert window.welcome_page is window.centralWidget()
+    qtbot.waitUntil(window.welcome_page.isVisible, timeout=5000)
+    for action, key in ((window.quit_action, QKeySequence.StandardKey.Quit),
+                        (window.settings_action, QKeySequence.StandardKey.Preferences)):
+        assert action.shortcuts() == QKeySequence.keyBindings(key)  # added with the content

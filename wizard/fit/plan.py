@@ -8,11 +8,14 @@ and why, and the caller decides (a smaller model, usually).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from wizard.engine.plan import LoadPlan as EngineLoadPlan
 from wizard.fit.estimate import KV_TYPES, FitSettingsError, MemoryEstimate, estimate_memory
 from wizard.fit.shape import ModelShape, model_shape
 from wizard.gguf import GGUFHeader
+
+if TYPE_CHECKING:  # importing wizard.engine costs ~45 ms, paid by `hearth`'s window start through the CLI parser
+    from wizard.engine.plan import LoadPlan as EngineLoadPlan
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -41,6 +44,8 @@ class FitPlan:
 
     def engine_plan(self) -> EngineLoadPlan:
         """The settings the engine loads the model with."""
+        from wizard.engine.plan import LoadPlan as EngineLoadPlan
+
         return EngineLoadPlan(n_ctx=self.n_ctx, n_gpu_layers=self.n_gpu_layers, n_threads=self.n_threads,
                               kv_type=self.kv_type, flash_attn=self.flash_attn)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.ui.widgets import name_qt_parts
+
 PREVIEW_CHARS = 2000
 
 
@@ -89,5 +91,6 @@ class WriteConfirmer(QObject):
             self.dialog = None
 
         box.finished.connect(answered)
+        name_qt_parts(box)  # its "Show Details…" button and the details box
         self.dialog = box
         box.open()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import name_qt_parts
 from wizard.agent import ConversationStore, write_export
 from wizard.errors import HearthError
 
@@ -229,6 +230,7 @@ class ConversationPanel(QWidget):
         self.dialog = dialog
         dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
         dialog.open()
+        name_qt_parts(dialog)  # after open(): Qt builds some dialogs' fields only when they are shown
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets import name_qt_parts
 from wizard.agent import Memory, MemoryStore
 from wizard.errors import HearthError
 
@@ -148,3 +149,4 @@ class MemoryPanel(QWidget):
         self.dialog = dialog
         dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
         dialog.open()
+        name_qt_parts(dialog)  # after open(): Qt builds some dialogs' fields only when they are shown

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.chat.markdown_view import MarkdownView
+from app.ui.widgets import name_qt_parts
 
 STATUS_NOTES = {
     "partial": "This answer stopped before the end.",
@@ -129,6 +130,7 @@ class MessageList(QScrollArea):
     def add_message(self, **kwargs: object) -> MessageWidget:
         widget = MessageWidget(parent=self._column, **kwargs)
         widget.edit_requested.connect(self.edit_requested)
+        name_qt_parts(widget)
         self._insert(widget)
         return widget
 

@@ -17,7 +17,7 @@ from app.ui.chat.memory_panel import MemoryPanel
 from app.ui.chat.messages import MessageList, MessageWidget
 from app.ui.chat.runner import BROKEN, READY, REPLYING, RESTARTING, STARTING, AssistantRunner
 from app.ui.chat.status import DocumentsStatus, StatusLine, engine_memory_bytes
-from app.ui.setup.widgets import InlineError
+from app.ui.widgets import InlineError, name_qt_parts
 from wizard.agent import ConversationStore, EmptyMessageError, MemoryStore, MessageTooLongError, TurnResult
 from wizard.agent.store import ConversationNotFoundError
 
@@ -90,6 +90,7 @@ class ChatView(QWidget):
         self.memory_timer = QTimer(self)
         self.memory_timer.setInterval(MEMORY_REFRESH_MS)
         self.memory_timer.timeout.connect(self.refresh_memory_in_use)
+        name_qt_parts(self)
 
     def _connect(self) -> None:
         self.runner.state_changed.connect(self._state_changed)

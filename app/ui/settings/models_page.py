@@ -230,6 +230,8 @@ class ModelsPage(QWidget):
         if profile_id:
             self.state.replace(self, self.state.settings.with_model_for(profile_id,
                                                                         self.assistant_model_box.currentData()))
-            tell_done = self.assistant_model_box.currentText()
-            self.status.setText(f"{self.assistant_box.currentText()} will use {tell_done} from its next conversation.")
+            name, model = self.assistant_box.currentText(), self.assistant_model_box.currentText()
+            # True because the main window restarts an open chat on this change (MainWindow._settings_changed)
+            self.status.setText(f"{name} uses {model} from now on. If {name} is open, Hearth starts it again "
+                                "with this model as soon as it is not writing an answer.")
 

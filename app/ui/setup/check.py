@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QProgressBar, QPushButton
 
 from app.tasks import TaskHandle, run_task
 from app.ui.setup.base import SetupPage
-from app.ui.setup.widgets import InlineError, scaled_font_label
-from wizard.engine import GenerationParams, LoadPlan, LocalEngine
+from app.ui.widgets import InlineError, scaled_font_label
 from wizard.errors import HearthError
-from wizard.fit import FitPlan
-from wizard.recipes.schema import Recipe
-from wizard.recommend import ram_budget, speed_words
-from wizard.verify import CANCELLED, STEPPED_DOWN, Verification, store_verification, verify_model
+
+if TYPE_CHECKING:  # the engine, measuring and recommending code load when the check runs
+    from wizard.engine import LoadPlan
+    from wizard.fit import FitPlan
+    from wizard.recipes.schema import Recipe
+    from wizard.verify import Verification
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ def measure(model_path: Path, plan: FitPlan | LoadPlan, recipe: Recipe, *, ram_b
         elif stage == "generating":
             progress(("state", "Measuring how fast it writes…"))
 
+    from wizard.verify import CANCELLED, verify_model
+
     result = verify_model(model_path, plan, min_ctx=recipe.model.min_context, ram_budget_bytes=ram_budget_bytes,
                           progress=words, cancel=cancel)
     if result.outcome == CANCELLED or cancel.is_set():
@@ -94,6 +98,7 @@ def keep_figures(model_path: Path, result: Verification) -> None:
     a registry that cannot be read or written: the profile still gets the measured plan.
     """
     from wizard.models import ModelRegistry
+    from wizard.verify import store_verification
 
     try:
         registry = ModelRegistry()
@@ -118,6 +123,8 @@ def check_model(model_path: Path, plan: FitPlan | LoadPlan, recipe: Recipe, pers
         ModelFileError, EngineStartError, EngineError: the model could not be loaded or answer.
         CheckStopped: ``cancel`` was set.
     """
+    from wizard.engine import GenerationParams, LocalEngine
+
     progress(("state", MEASURING))
     verification = measure(model_path, plan, recipe, ram_budget_bytes=ram_budget_bytes,
                            progress=progress, cancel=cancel)
@@ -149,6 +156,8 @@ def check_model(model_path: Path, plan: FitPlan | LoadPlan, recipe: Recipe, pers
 
 
 def stepped_down_words(verification: Verification) -> str:
+    from wizard.verify import STEPPED_DOWN
+
     if verification.outcome != STEPPED_DOWN or verification.plan is None:
         return ""
     return (f"To fit in this computer's memory, it will remember less of each conversation: about "
@@ -166,8 +175,11 @@ def memory_sentence(peak_ram_bytes: int | None) -> str:
 def speed_sentence(tokens_per_second: float | None) -> str:
     if not tokens_per_second:
         return "The reply was too short to measure its speed."
-    words = tokens_per_second * 0.75  # a token is about three quarters of a word
-    return (f"It wrote about {words:.0f} words a second on this computer: {speed_words(tokens_per_second)}.")
+    from wizard.recommend import speed_words
+
+    words = round(tokens_per_second * 0.75)  # a token is about three quarters of a word
+    amount = "less than one word" if words < 1 else f"about {words} word{'s' if words != 1 else ''}"
+    return f"It wrote {amount} a second on this computer: {speed_words(tokens_per_second)}."
 
 
 class CheckPage(SetupPage):
@@ -242,6 +254,8 @@ class CheckPage(SetupPage):
         self._generation += 1
         generation = self._generation
         path, plan, recipe, name = a.model_path, a.model.plan, a.recipe.recipe, a.person_name
+        from wizard.recommend import ram_budget
+
         budget = ram_budget(a.hardware) if a.hardware is not None else None
         key = self._key()
         self._handle = self.track(run_task(

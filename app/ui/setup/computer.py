@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QProgressBar, QVBoxLayout
 
 from app.tasks import run_task
 from app.ui.setup.base import SetupPage
-from app.ui.setup.widgets import InlineError, scaled_font_label
+from app.ui.widgets import InlineError, scaled_font_label
 from wizard.hardware import HardwareProfile
 from wizard.hardware.summary import summarize
 

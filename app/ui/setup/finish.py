@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWizard
 
 from app.ui.setup.base import SetupPage
 from app.ui.setup.profile import finish_setup, setup_plan
-from app.ui.setup.widgets import InlineError, scaled_font_label
+from app.ui.widgets import InlineError, scaled_font_label
 from wizard.errors import HearthError
 
 

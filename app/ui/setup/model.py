@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -25,11 +26,12 @@ from PySide6.QtWidgets import (
 
 from app.tasks import run_task
 from app.ui.setup.base import SetupPage
-from app.ui.setup.model_choice import choose_from_pack, plan_model_file
 from app.ui.setup.state import ModelChoice
-from app.ui.setup.widgets import ChoiceCard, InlineError, plain_bytes, scaled_font_label
+from app.ui.widgets import ChoiceCard, InlineError, plain_bytes, scaled_font_label
 from wizard.errors import HearthError
-from wizard.recommend import Recommendation, recommend
+
+if TYPE_CHECKING:  # wizard.recommend (fit, catalog ranking) loads when the page is first shown
+    from wizard.recommend import Recommendation
 
 PACKS_AVAILABLE = importlib.util.find_spec("wizard.packs") is not None
 
@@ -101,6 +103,8 @@ class ModelPage(SetupPage):
 
     # ---- the catalog's models --------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 (Qt's name)
+        from wizard.recommend import recommend
+
         self.error.clear()
         for card, _, _ in self.cards.values():
             self.group.removeButton(card.radio)
@@ -173,12 +177,16 @@ class ModelPage(SetupPage):
 
     def accept_model_file(self, path: Path) -> None:
         """Check ``path`` (off the UI thread) and use it when it is a sound model that fits."""
+        from app.ui.setup.model_choice import plan_model_file
+
         profile, needs = self.answers.hardware, self.answers.recipe.recipe.model
         self._start_local(lambda progress, cancel: plan_model_file(path, profile, needs),
                           "Checking the model file…")
 
     def accept_model_pack(self, folder: Path) -> None:
         """Install the pack in ``folder`` (verified, off the UI thread) and use its model."""
+        from app.ui.setup.model_choice import choose_from_pack
+
         profile, needs, models_dir = self.answers.hardware, self.answers.recipe.recipe.model, self.services.models_dir
         self._start_local(lambda progress, cancel: choose_from_pack(folder, profile, needs, models_dir=models_dir,
                                                                     progress=progress, cancel=cancel),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLineEdit, QVBoxLayout
 
 from app.ui.setup.base import SetupPage
-from app.ui.setup.widgets import scaled_font_label
+from app.ui.widgets import scaled_font_label
 from wizard.errors import HearthError
 from wizard.recipes.schema import Recipe
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QButtonGroup
 
 from app.ui.setup.base import SetupPage
-from app.ui.setup.widgets import ChoiceCard, InlineError
+from app.ui.widgets import ChoiceCard, InlineError
 from wizard.errors import HearthError
 from wizard.recipes import LoadedRecipe
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.ui.setup.base import SetupPage
-from app.ui.setup.widgets import scaled_font_label
+from app.ui.widgets import scaled_font_label
 
 PROMISES = (
     ("Private", "Hearth runs an AI assistant on this computer. What you type stays here: "

@@ -20,6 +20,7 @@ from app.ui.setup.personalise import PersonalisePage
 from app.ui.setup.purpose import PurposePage
 from app.ui.setup.state import SetupAnswers, SetupServices
 from app.ui.setup.welcome import WelcomePage
+from app.ui.widgets import name_qt_parts
 
 STOP_WAIT_SECONDS = 15.0  # an engine still loading the model is waited for, then stopped
 
@@ -63,6 +64,8 @@ class SetupWizard(QWizard):
             self.setPage(index, page)
         for which, name in BUTTON_NAMES.items():
             self.button(which).setAccessibleName(name)
+        name_qt_parts(self)
+        self.currentIdChanged.connect(lambda _id: name_qt_parts(self))  # pages add cards as they are shown
         self.setMinimumSize(640, 520)
         self.resize(760, 600)
 

@@ -33,6 +33,9 @@ greeting = "Hello! What can I do for you?"
 [sampling]
 temperature = 0.0
 max_tokens = 160
+[memory]
+enabled = true
+remember = ["facts", "preferences"]
 '''
 
 
@@ -65,13 +68,18 @@ def profile(tiny_model: Path):
     return make_profile(tiny_model)
 
 
-@pytest.fixture
-def window(qtbot, profile) -> Iterator[MainWindow]:
+def open_main_window(qtbot) -> MainWindow:
+    """The main window as ``hearth`` shows it: drawn first, its chat built right after the first paint."""
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitExposed(window)
-    assert window.chat is not None
+    qtbot.waitUntil(lambda: window.chat is not None, timeout=10_000)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, profile) -> Iterator[MainWindow]:
+    window = open_main_window(qtbot)
     qtbot.waitUntil(lambda: window.chat.runner.state == READY, timeout=90_000)
     yield window
     window.close()

@@ -57,6 +57,7 @@ def main(folder: Path) -> int:
     window.resize(1100, 760)
     window.move(0, 0)
     window.show()
+    wait_until(lambda: window.chat is not None, timeout=10)  # built right after the first paint
     chat = window.chat
 
     def shoot(name: str) -> None:

@@ -20,7 +20,15 @@ from PySide6.QtWidgets import (
 from app.main_window import MainWindow, window_settings
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.runner import READY
-from tests.app.chat.conftest import RECIPE, QUESTION, ask, engine_children, make_profile, wait_ready
+from tests.app.chat.conftest import (
+    QUESTION,
+    RECIPE,
+    ask,
+    engine_children,
+    make_profile,
+    open_main_window,
+    wait_ready,
+)
 
 INTERACTIVE = (QAbstractButton, QLineEdit, QTextEdit, QPlainTextEdit, QComboBox, QAbstractItemView, QTabBar)
 
@@ -59,9 +67,7 @@ def two_assistants(qtbot, tiny_model: Path, tmp_path: Path):
         (folder / f"letter-{n}.txt").write_text(f"Dear Sam, this is letter number {n} about the garden.\n")
     make_profile(tiny_model)
     documents_profile(tiny_model, folder)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = open_main_window(qtbot)
     qtbot.waitUntil(lambda: window.chat.runner.state == READY, timeout=90_000)
     yield window
     window.close()
@@ -139,9 +145,7 @@ def test_window_size_and_splitter_are_remembered(qtbot, profile, window) -> None
     sizes = window.chat.splitter.sizes()
     window.close()
     assert window_settings().value("chat/splitter") is not None
-    again = MainWindow()
-    qtbot.addWidget(again)
-    again.show()
+    again = open_main_window(qtbot)
     assert (again.width(), again.height()) == (720, 540)
     assert again.chat.splitter.sizes() == sizes
     again.close()

@@ -1,6 +1,6 @@
 """Screenshot every setup wizard page on a real X server, for reviews and the README.
 
-    xvfb-run -a -s "-screen 0 1280x900x24" .venv/bin/python tests/app/setup/make_screenshots.py assets/setup
+    xvfb-run -a -s "-screen 0 1280x900x24" .venv/bin/python tests/app/setup/make_screenshots.py assets/screenshots
 
 Drives the real wizard the way the end-to-end test does: the real hardware probe, the
 shipped recipes and model list, the tiny test model downloaded from the local Hub mirror
@@ -61,7 +61,7 @@ def main(folder: Path) -> int:
         def shoot(name: str) -> None:
             nonlocal shots
             shots += 1
-            target = folder / f"{shots}-{name}.png"
+            target = folder / f"setup-{shots}-{name}.png"
             if not wizard.grab().save(str(target)):
                 raise OSError(f"could not save {target}")
             print(target)
@@ -109,4 +109,4 @@ def main(folder: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "assets" / "setup")))
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "assets" / "screenshots")))

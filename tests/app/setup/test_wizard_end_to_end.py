@@ -3,6 +3,7 @@ local Hub mirror, the real engine's first streamed reply, and a profile on disk.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -93,14 +94,20 @@ def test_the_whole_wizard_from_welcome_to_a_profile(qtbot, wizard: SetupWizard, 
     qtbot.keyClicks(personalise.name_edit, "Sam")
     assert next_enabled(wizard)
     assert unnamed_widgets(wizard) == []
+    check = wizard.setup_page("check")
+    shown: list[str] = []  # the reply box's text each time it changes while the reply streams in
+    check.reply.textChanged.connect(lambda: shown.append(check.reply.toPlainText()))
     click_next(qtbot, wizard)
 
-    check = wizard.currentPage()
-    assert check.objectName() == "check"
+    assert wizard.currentPage() is check
     qtbot.waitUntil(lambda: check.isComplete() or check.error.isVisible(), timeout=180_000)
     assert not check.error.isVisible(), check.error.details.toPlainText()
-    assert check.reply.toPlainText().strip() == wizard.answers.check_reply.strip() != ""
-    assert "words a second" in check.speed.text()
+    reply = check.reply.toPlainText()
+    assert reply.strip() == wizard.answers.check_reply.strip() != ""
+    growing = [text for text in dict.fromkeys(shown) if text and text != reply]
+    assert len(growing) >= 2, f"the reply arrived in one piece: {shown!r}"  # streamed, not all at once
+    assert all(reply.startswith(text) for text in growing)  # each a longer beginning of the answer
+    assert re.search(r"It wrote (about \d+ words?|less than one word) a second", check.speed.text())
     assert engine_children() == [], "the check left its engine running"
     click_next(qtbot, wizard)
 
