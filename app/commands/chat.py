@@ -1,8 +1,11 @@
 """``hearth chat [--profile P | --model FILE.gguf] [MESSAGE]``: talk to a model from the terminal.
 
 ``--profile P`` uses an assistant set up on this computer (``hearth profile list``): its model,
-the way setup chose to load it, its persona and its sampling settings. ``--model`` runs a bare
-model file with Hearth's default persona. With neither, the assistant used last (or the only
+the way setup chose to load it, its persona, its sampling settings, its tools (its document
+folders are brought up to date in its search index first; Ctrl+C skips that) and what its recipe
+lets it remember. Before the write_file tool saves anything, the person is asked in the terminal;
+when standard input is not a terminal nobody can be asked, so nothing is saved. ``--model`` runs a
+bare model file with Hearth's default persona, no tools, and memory on. With neither, the assistant used last (or the only
 one) is used; with no assistant set up, the command says to add ``--model``.
 
 With a MESSAGE: prints the reply on standard output as it arrives, then exits (one-shot).
@@ -10,7 +13,9 @@ Without: a conversation: type a message and press Enter; Ctrl+C stops a reply (n
 program), Ctrl+D (or typing /exit) ends. When standard input is not a terminal, each line read
 is one message. Everything is saved in Hearth's conversation database, like the window's chats;
 ``--conversation ID`` continues an earlier one. Notices (older messages left out, something
-remembered) and errors go to standard error, so standard output holds only the conversation.
+remembered, tools used) and errors go to standard error, so standard output holds only the
+conversation. If the model's process dies mid-answer, the command says so, starts it again and
+the conversation goes on (what was written is saved).
 
 Exit codes: 0 done, 1 error (plain message on standard error), 130 stopped with Ctrl+C.
 """
@@ -30,6 +35,7 @@ from wizard.errors import HearthError, HearthValueError
 
 DEFAULT_CONTEXT = 2048
 EXIT_WORDS = ("/exit", "/quit")
+PREVIEW_LINES = 12
 
 
 class NoModelChosenError(HearthValueError):
@@ -139,18 +145,21 @@ def ctrl_c_stops(cancel: threading.Event) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.agent import ChatSession, ConversationStore, counter_for
+    from wizard.agent import ChatSession, ConversationStore, MemoryPolicy, counter_for
     from wizard.agent.chat import DEFAULT_SYSTEM_PROMPT
     from wizard.engine import GenerationParams
 
     if args.temperature is not None and not 0 <= args.temperature <= 2:
         raise HearthValueError("The temperature must be between 0 and 2.", details=f"--temperature {args.temperature}")
     profile = chosen_profile(args)
-    system_prompt, params = DEFAULT_SYSTEM_PROMPT, GenerationParams()
+    system_prompt, params, memory, tools = DEFAULT_SYSTEM_PROMPT, GenerationParams(), MemoryPolicy(), {}
     if profile is not None:
+        from wizard.agent.tools.for_profile import tools_for_profile
         from wizard.profiles import chat_settings
 
         system_prompt, params = chat_settings(profile)
+        memory = MemoryPolicy.from_recipe(profile.recipe.memory)
+        tools = tools_for_profile(profile, confirm=terminal_confirm)  # before loading: a bad tool fails fast
     if args.temperature is not None:
         params = dataclasses.replace(params, temperature=args.temperature)
     store = ConversationStore()
@@ -158,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
         conversation_id = None
         if args.conversation is not None:
             conversation_id = store.get(args.conversation).id
+        if "documents_search" in tools:
+            update_documents(profile)
         engine = start_engine(args, profile)
         if profile is not None:
             remember_used(profile)
@@ -168,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
                                          else engine.model_path.stem if engine.model_path
                                          else getattr(engine, "model_name", None) or "remote"),
                                   profile=profile.id if profile else "", conversation_id=conversation_id,
-                                  system_prompt=system_prompt, params=params)
+                                  system_prompt=system_prompt, params=params, tools=tools or None,
+                                  memory=memory)
             if args.message:
                 return _one_shot(session, " ".join(args.message))
             return _conversation(session, engine)
@@ -176,6 +188,54 @@ def run(args: argparse.Namespace) -> int:
             engine.stop()
     finally:
         store.close()
+
+
+def terminal_confirm(path: Path, preview: str) -> bool:
+    """Ask in the terminal before the write_file tool saves ``path``; without a terminal, refuse."""
+    if not sys.stdin.isatty():
+        print(f"(Not saved: {path}. Hearth asks before saving a file, and only an interactive terminal "
+              "can be asked.)", file=sys.stderr, flush=True)
+        return False
+    shown = "\n".join("    " + line for line in preview.splitlines()[:PREVIEW_LINES])
+    print(f"\nThe assistant wants to save this in {path}:\n{shown}", file=sys.stderr, flush=True)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C here means "no"
+    try:
+        print("Save it? Type y and Enter to save, Enter alone not to: ", end="", file=sys.stderr, flush=True)
+        answer = input()  # no prompt argument: that would go to standard output, the conversation's
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    allowed = answer.strip().lower() in ("y", "yes")
+    if not allowed:
+        print("(Not saved.)", file=sys.stderr, flush=True)
+    return allowed
+
+
+def update_documents(profile) -> None:
+    """Bring the profile's search index up to date with its document folders (only changed files
+    are read); progress on stderr, Ctrl+C skips it and the chat goes on with the index as it was."""
+    from wizard.agent.documents.index import DocumentIndex
+    from wizard.agent.tools.for_profile import DOCUMENT_INDEX_FILE
+
+    folders = [Path(folder.path) for folder in profile.recipe.document_folders]
+    if not folders:
+        return
+    cancel = threading.Event()
+
+    def progress(step) -> None:
+        if step.total:
+            print(f"\rReading your documents… {step.done} of {step.total}", end="", file=sys.stderr, flush=True)
+
+    with ctrl_c_stops(cancel):
+        report = DocumentIndex(profile.folder / DOCUMENT_INDEX_FILE).update(folders, progress=progress, cancel=cancel)
+    if report.cancelled:
+        print("\nStopped reading your documents; searching uses what was read before.", file=sys.stderr)
+    elif report.added or report.updated or report.removed:
+        print(f"\rYour documents are ready to search ({len(report.added)} new, {len(report.updated)} changed, "
+              f"{len(report.removed)} gone).", file=sys.stderr, flush=True)
+    elif report.unchanged:
+        print(file=sys.stderr, flush=True)
 
 
 def _turn(session, text: str, *, prefix: str = "") -> bool:
@@ -234,11 +294,15 @@ def _conversation(session, engine) -> int:
         try:
             answered |= _turn(session, text, prefix="AI: " if interactive else "")
         except EngineCrashed as exc:
-            print(f"\n{exc.for_terminal()}\nRestarting the AI…", file=sys.stderr, flush=True)
+            answered = True  # what it wrote before it stopped is in the conversation
+            print(f"\n{exc.user_message} What it wrote so far is saved.\nRestarting the AI…",
+                  file=sys.stderr, flush=True)
             engine.restart()
+            print("The AI is running again. Send your next message (or the same one again).",
+                  file=sys.stderr, flush=True)
         except HearthError as exc:  # e.g. a message too long: the conversation goes on
             print(exc.for_terminal(), file=sys.stderr, flush=True)
-    if answered and session.conversation_id is not None:
+    if answered and session.conversation_id is not None and session.memory.summaries:
         cancel = threading.Event()
         print("Saving a short summary of this conversation to memory…", file=sys.stderr, flush=True)
         with ctrl_c_stops(cancel):

@@ -9,7 +9,6 @@ always takes effect.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 THEMES = ("system", "light", "dark")
@@ -60,6 +59,10 @@ def _request_scheme(app: QGuiApplication, choice: str) -> None:
     hints = app.styleHints()
     if not hasattr(hints, "setColorScheme"):  # PySide6 < 6.8
         return
+    if choice == "system" and app.property("hearth_theme") in (None, "system"):
+        return  # nothing else was asked of the platform: its own scheme is in force already
+    from PySide6.QtCore import Qt  # here: building the Qt namespace costs ~16 ms before the first paint
+
     scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(choice, Qt.ColorScheme.Unknown)
     hints.setColorScheme(scheme)
 

@@ -9,7 +9,10 @@ up first, same prompt, temperature 0, same max tokens:
    built from the llama.cpp sources vendored in the pinned llama-cpp-python sdist with the
    wheel's flags (same kernels) — goal >= 1.0x; and (b) llama-cpp-python's high-level
    ``Llama.create_chat_completion(stream=True)`` — goal >= 1.1x;
-2. time to first token at turn 1 vs turn 10 of one conversation — goal <= 1.2x.
+2. time to first token at turn 1 vs turn 10 of one conversation — goal <= 1.2x;
+3. cancel latency: from setting the cancel event (on another thread, as the window's Stop does)
+   to the stream ending in the client, and to the engine no longer generating (its /health says
+   not busy), while it writes the answer and while it reads a long prompt — target ~100 ms.
 Decode speed is measured as a client sees it: (tokens - 1) / (time of last - time of first);
 Hearth and llama-server are read by the same client (wizard.engine.EngineClient). The sides
 run interleaved, in a rotating order (A B C, B C A, ...), so a noisy neighbour hits all alike.
@@ -21,6 +24,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -77,6 +81,61 @@ def ttft_by_turn(engine: LocalEngine, conversation: int) -> list[tuple[float, in
                      summary.server_timings.get("prompt_n", -1), summary.server_timings.get("prompt_ms", -1.0)))
         messages.append({"role": "assistant", "content": reply})
     return rows
+
+
+def cancel_latency(engine: LocalEngine, during: str, number: int) -> tuple[float, float, int]:
+    """(ms to the stream's end in the client, ms until the engine stops generating, tokens received)
+    after a cancel set on another thread ``during`` "decode" (after 5 tokens) or "prompt" (50 ms
+    into reading a ~1600-token prompt, never cached: it starts with ``number``)."""
+    cancel = threading.Event()
+    if during == "decode":
+        messages, wait_for_tokens = PROMPT, 5
+    else:
+        words = " ".join(f"w{i}" for i in range(420))
+        messages, wait_for_tokens = [{"role": "user", "content": f"Text {number}: {words}. Summarise it."}], 0
+    stream = engine.stream_chat(messages, params=GenerationParams(temperature=0.0, max_tokens=400), cancel=cancel)
+    received, tokens_seen, ended = [], threading.Event(), {}
+
+    def consume() -> None:
+        for piece in stream:
+            received.append(piece)
+            if len(received) >= wait_for_tokens:
+                tokens_seen.set()
+        ended["at"] = time.perf_counter()
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    client = engine.client()
+    if during == "decode":
+        tokens_seen.wait(60)
+    else:
+        while not client.health()["busy"]:
+            time.sleep(0.002)
+        time.sleep(0.05)
+    cancelled_at = time.perf_counter()
+    cancel.set()
+    while client.health()["busy"]:
+        time.sleep(0.002)
+    server_stopped = time.perf_counter()
+    reader.join(60)
+    return (ended["at"] - cancelled_at) * 1000, (server_stopped - cancelled_at) * 1000, len(received)
+
+
+def cancel_comparison(engine: LocalEngine, runs: int) -> None:
+    print("\ncancel latency through Hearth (target ~100 ms), ms from cancel.set() on another thread:")
+    for during in ("decode", "prompt"):
+        cancel_latency(engine, during, 0)  # warm-up
+        client_ms, server_ms, others = [], [], []
+        for number in range(1, runs + 1):
+            with OtherWork() as noise:
+                to_client, to_server, _tokens = cancel_latency(engine, during, number)
+            client_ms.append(to_client)
+            server_ms.append(to_server)
+            others.append(noise.cores)
+        where = "while writing the answer" if during == "decode" else "while reading a long prompt"
+        print(f"  {where:<30} stream ended {statistics.median(client_ms):6.1f} (max {max(client_ms):6.1f})   "
+              f"engine stopped {statistics.median(server_ms):6.1f} (max {max(server_ms):6.1f})   "
+              f"others {statistics.median(others):.1f} cores")
 
 
 def text_bytes(library: Path) -> int | None:
@@ -151,7 +210,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n-ctx", type=int, default=2048)
     parser.add_argument("--no-llama-server", action="store_true", help="skip side (a) (no build)")
+    parser.add_argument("--cancel-only", action="store_true", help="measure only the cancel latency")
     args = parser.parse_args()
+    if args.cancel_only:
+        with LocalEngine(ensure_tiny_model(), LoadPlan(n_ctx=args.n_ctx, n_threads=args.threads)) as engine:
+            cancel_comparison(engine, args.runs)
+        return
     model = ensure_tiny_model()
     plan = LoadPlan(n_ctx=args.n_ctx, n_threads=args.threads)
     server_binary = None if args.no_llama_server else ensure_llama_server()
@@ -194,6 +258,7 @@ def main() -> None:
         ratio = medians[-1] / medians[0]
         print(f"  turn 1 {medians[0] * 1000:.1f} ms   turn 10 {medians[-1] * 1000:.1f} ms   ratio {ratio:.2f}x "
               f"(goal <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})")
+        cancel_comparison(engine, args.runs)
     print(f"load average after {os.getloadavg()[0]:.2f} (2 cores shared with other work: sides were interleaved "
           "so noise hits each alike, but absolute numbers move with the load)")
 

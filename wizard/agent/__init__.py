@@ -19,6 +19,7 @@ from wizard.agent.memory import (
     BadMemoryError,
     Memory,
     MemoryNotFoundError,
+    MemoryPolicy,
     MemoryStore,
     detect_remember_request,
     summarize_conversation,
@@ -37,7 +38,7 @@ __all__ = [
     "DEFAULT_SYSTEM_PROMPT", "BadMemoryError", "BadTitleError", "ChatSession", "Conversation",
     "ConversationNotFoundError", "ConversationStore", "DatabaseError", "DatabaseTooNewError",
     "EmptyMessageError", "EstimatingTokenCounter", "ExportError", "Memory", "MemoryNotFoundError",
-    "MemoryStore", "Message", "MessageTooLongError", "ModelTokenCounter", "SearchHit", "TurnNotice",
+    "MemoryPolicy", "MemoryStore", "Message", "MessageTooLongError", "ModelTokenCounter", "SearchHit", "TurnNotice",
     "TurnResult", "counter_for", "database_path", "detect_remember_request", "export_json",
     "export_markdown", "open_database", "summarize_conversation", "write_export",
 ]

@@ -3,7 +3,8 @@
 Order of a turn (:meth:`ChatSession.send`):
 
 1. the user message is committed to the database before anything is sent to the model;
-2. an explicit "remember that …" becomes a fact in memory (committed too) and a notice;
+2. an explicit "remember that …" becomes a fact in memory (committed too) and a notice, when
+   the assistant's :class:`~wizard.agent.memory.MemoryPolicy` allows it (else a notice says not);
 3. the prompt is assembled within the context window (:mod:`wizard.agent.context`);
 4. the reply is streamed; its row is created at the first words with status ``partial`` and
    rewritten every ``flush_seconds`` while it streams, then marked ``complete`` at the end. If
@@ -17,17 +18,19 @@ With ``tools``, step 4 is the tool loop (:func:`wizard.agent.tools.run_tool_loop
 plain stream: each tool step becomes a ``tool`` notice as it happens, and the final answer is
 delivered to ``on_text`` in one piece (the loop's constrained JSON cannot be shown while it is
 written). The messages table has no room for metadata, so the tool steps are kept as one plain
-line at the end of the saved reply ("Tools used: …"), also when the turn is stopped or breaks.
+line at the end of the saved reply ("Tools used: …", naming the files a search found), also when
+the turn is stopped or breaks; :attr:`TurnResult.sources` has the full paths of the files used.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from wizard.agent.context import AssembledPrompt, TurnNotice, assemble_prompt, memory_budget_for
-from wizard.agent.memory import MemoryStore, detect_remember_request, memory_block
+from wizard.agent.memory import MemoryPolicy, MemoryStore, detect_remember_request, memory_block
 from wizard.agent.store import Conversation, ConversationStore, Message
 from wizard.agent.tokens import TokenCounter
 from wizard.agent.tools.base import Tool
@@ -43,6 +46,7 @@ FLUSH_SECONDS = 0.5
 MAX_TOOL_STEPS = 4
 TOOLS_USED_PREFIX = "Tools used: "
 STEP_DETAIL_CHARS = 80
+MAX_NAMED_FILES = 3
 
 
 class EmptyMessageError(HearthValueError):
@@ -58,6 +62,7 @@ class TurnResult:
     summary: ChatSummary
     notices: list[TurnNotice] = field(default_factory=list)
     prompt: AssembledPrompt | None = None
+    sources: list[str] = field(default_factory=list)  # the files the tools drew on, full paths
 
     @property
     def stopped(self) -> bool:
@@ -65,13 +70,19 @@ class TurnResult:
 
 
 class ChatSession:
-    """One conversation with one model. Not for concurrent turns (one reply at a time)."""
+    """One conversation with one model. Not for concurrent turns (one reply at a time).
+
+    ``memory`` is what it may remember and give the model from memory (default: everything).
+    ``on_conversation_left(id)`` is called (on the thread that changed it) when
+    :attr:`conversation_id` changes from a conversation to another one or to None.
+    """
 
     def __init__(self, store: ConversationStore, engine: object, *, counter: TokenCounter, n_ctx: int,
                  model: str = "", conversation_id: int | None = None, profile: str = "",
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, params: GenerationParams | None = None,
                  flush_seconds: float = FLUSH_SECONDS, tools: Mapping[str, Tool] | None = None,
-                 max_tool_steps: int = MAX_TOOL_STEPS) -> None:
+                 max_tool_steps: int = MAX_TOOL_STEPS, memory: MemoryPolicy | None = None,
+                 on_conversation_left: Callable[[int], None] | None = None) -> None:
         self.store = store
         self.memories = MemoryStore(store)
         self.engine = engine
@@ -82,9 +93,21 @@ class ChatSession:
         self.system_prompt = system_prompt
         self.params = params or GenerationParams()
         self.flush_seconds = flush_seconds
-        self.conversation_id = conversation_id
+        self.on_conversation_left = on_conversation_left
+        self._conversation_id = conversation_id
         self.tools = dict(tools) if tools else None
         self.max_tool_steps = max_tool_steps
+        self.memory = memory or MemoryPolicy()
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self._conversation_id
+
+    @conversation_id.setter
+    def conversation_id(self, value: int | None) -> None:
+        previous, self._conversation_id = self._conversation_id, value
+        if previous is not None and previous != value and self.on_conversation_left is not None:
+            self.on_conversation_left(previous)
 
     @property
     def conversation(self) -> Conversation | None:
@@ -113,9 +136,11 @@ class ChatSession:
         user_message = self.store.add_message(self.conversation_id, "user", text)
         notices = []
         fact = detect_remember_request(text)
-        if fact:
+        if fact and self.memory.may_keep_fact(fact):
             self.memories.add_fact(fact, profile=self.profile, source_conversation=self.conversation_id)
             notices.append(TurnNotice("remembered", f"Remembered: {fact}"))
+        elif fact:
+            notices.append(TurnNotice("not_remembered", self.memory.refusal()))
         return self._reply(user_message, notices, on_text=on_text, cancel=cancel)
 
     def regenerate(self, *, on_text: Callable[[str], None] | None = None, cancel: Cancel = None) -> TurnResult:
@@ -137,7 +162,8 @@ class ChatSession:
     # -- internals -------------------------------------------------------------------------------
 
     def _assemble(self, newest: str, history: list[Message]) -> AssembledPrompt:
-        memories = self.memories.list(profile=self.profile)
+        memories = self.memories.list(profile=self.profile) if self.memory.enabled else []
+        memories = [memory for memory in memories if self.memory.may_use(memory)]
         block, left_out = memory_block(memories, budget_tokens=memory_budget_for(self.n_ctx),
                                        counter=self.counter, exclude_conversation=self.conversation_id)
         conversation = self.conversation
@@ -205,7 +231,8 @@ class ChatSession:
             if on_text is not None:
                 on_text(text)
         reply = writer.finish(summary, failed=False)
-        return TurnResult(user_message=user_message, reply=reply, summary=summary, notices=notices, prompt=prompt)
+        return TurnResult(user_message=user_message, reply=reply, summary=summary, notices=notices, prompt=prompt,
+                          sources=list(loop.sources))
 
 
 def describe_step(step: LoopStep) -> str:
@@ -240,6 +267,8 @@ def describe_step(step: LoopStep) -> str:
         done = f"Searched the notes for \u201c{short(args.get('query', ''))}\u201d"
     elif step.tool == "documents_search":
         done = f"Searched your documents for \u201c{short(args.get('query', ''))}\u201d"
+        if step.outcome == "ok":
+            done += f": found {file_names(step.sources)}" if step.sources else ": nothing matched"
     else:
         done = f"Used {short(step.tool)}"
     if step.outcome == "refused":
@@ -247,6 +276,13 @@ def describe_step(step: LoopStep) -> str:
     if step.outcome == "error":
         return f"{done} (it did not work)"
     return done
+
+
+def file_names(paths: Sequence[str], *, most: int = MAX_NAMED_FILES) -> str:
+    """The names of the files, without their folders: "a.txt, b.md and 2 more"."""
+    names = list(dict.fromkeys(PurePath(path).name or str(path) for path in paths))
+    shown = ", ".join(names[:most])
+    return f"{shown} and {len(names) - most} more" if len(names) > most else shown
 
 
 def _with_tools_line(text: str, steps: list[LoopStep]) -> str:

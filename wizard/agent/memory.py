@@ -12,6 +12,11 @@ Two kinds of memory, both rows of the ``memories`` table:
 Its order depends only on what is stored (facts newest first, then summaries newest first), never
 on the time or on the latest message, so the prompt's beginning stays the same from one turn to
 the next and the engine can reuse its cache.
+
+What an assistant may keep is its recipe's ``[memory]`` (:class:`MemoryPolicy`): nothing when
+memory is off; ``facts`` (anything the person asks it to remember), ``preferences`` (only what
+says how the person likes answers), ``conversation_summaries``. The same policy decides what is
+saved and what stored memories are given to the model.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ _REMEMBER = re.compile(
     r"(?:\s+that\b\s*|\s*:\s*)(?P<fact>.+)$",
     re.IGNORECASE | re.DOTALL)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
+# How the person likes answers: "I prefer short answers", "always answer in French", "call me Sam".
+_PREFERENCE = re.compile(
+    r"^\s*(?:i\s+(?:really\s+|much\s+)?(?:prefer|like|love|hate|dislike|enjoy|want|need)\b"
+    r"|i(?:\s+would|'d)\s+(?:rather|like|prefer)\b|i\s+(?:don'?t|do\s+not)\s+(?:like|want)\b"
+    r"|(?:always|never)\b|(?:call|address)\s+me\b|(?:answer|reply|respond|write|speak|talk)\b"
+    r"|(?:your|the|my)\s+(?:answers|replies)\b)",
+    re.IGNORECASE)
 
 
 class MemoryNotFoundError(HearthValueError, LookupError):
@@ -86,6 +98,50 @@ def detect_remember_request(text: str) -> str | None:
     if len(fact.split()) < 2 or len(fact) > FACT_MAX_CHARS:
         return None
     return fact
+
+
+def is_preference(fact: str) -> bool:
+    """Whether a remembered sentence says how the person likes answers ("I prefer short answers")."""
+    return bool(_PREFERENCE.match(fact))
+
+
+@dataclass(frozen=True)
+class MemoryPolicy:
+    """What an assistant may remember. The default keeps everything (a bare model file, no recipe)."""
+
+    facts: bool = True  # anything the person explicitly asks it to remember
+    preferences: bool = True  # what says how the person likes answers
+    summaries: bool = True  # short summaries of past conversations
+
+    @classmethod
+    def from_recipe(cls, memory: object) -> MemoryPolicy:
+        """From a recipe's ``[memory]`` (:class:`wizard.recipes.schema.Memory`): off keeps nothing."""
+        if not getattr(memory, "enabled", False):
+            return cls(facts=False, preferences=False, summaries=False)
+        kinds = set(getattr(memory, "remember", ()))
+        return cls(facts="facts" in kinds, preferences="preferences" in kinds,
+                   summaries="conversation_summaries" in kinds)
+
+    @property
+    def enabled(self) -> bool:
+        return self.facts or self.preferences or self.summaries
+
+    def may_keep_fact(self, text: str) -> bool:
+        return self.facts or (self.preferences and is_preference(text))
+
+    def may_use(self, memory: Memory) -> bool:
+        """Whether a stored memory may go to the model (one kept before the recipe changed may not)."""
+        if memory.kind == "summary":
+            return self.summaries
+        return self.may_keep_fact(memory.content)
+
+    def refusal(self) -> str:
+        """Why a "remember that …" was not kept, in plain words."""
+        if not self.enabled:
+            return "Not remembered: this assistant is set up not to keep memories between conversations."
+        if self.preferences:
+            return "Not remembered: this assistant only remembers how you like its answers."
+        return "Not remembered: this assistant is set up not to remember what you ask it to."
 
 
 class MemoryStore:

@@ -7,8 +7,8 @@ environment is used (the servers are on this machine or this network).
 
 ``stream_chat`` returns a :class:`ChatStream`: iterate it for text deltas; afterwards its
 ``summary`` has the token counts and timings. Cancelling (``cancel`` set) closes the connection
-at once, which is also how the server learns to stop generating; a cancelled stream just ends,
-it does not raise.
+at once — also while the server is still reading the prompt, before it answered — which is how
+the server learns to stop generating; a cancelled stream just ends, it does not raise.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from wizard.engine.errors import (
 from wizard.engine.plan import GenerationParams
 
 Cancel = threading.Event | Callable[[], bool] | None
-_CANCEL_POLL_SECONDS = 0.02
+_CANCEL_POLL_SECONDS = 0.02  # for a cancel that is a function; an Event is waited on
+_CANCEL_WAIT_SECONDS = 0.25  # how often a watcher waiting on an Event looks whether the reply ended
 
 
 @dataclass
@@ -174,10 +175,17 @@ class EngineClient:
         started = time.perf_counter()
         first_at = last_at = None
         chunks = 0
-        connection, response = self._open("POST", self._prefix + "/chat/completions", body)
         done = threading.Event()
-        watcher = threading.Thread(target=_close_on_cancel, args=(connection, cancel, done), daemon=True)
-        watcher.start()
+        try:
+            connection, response = self._open("POST", self._prefix + "/chat/completions", body,
+                                              cancel=cancel, done=done)
+        except EngineError:
+            done.set()
+            if not _is_cancelled(cancel):
+                raise
+            summary.finish_reason = "cancelled"  # stopped before the server answered
+            summary.elapsed = time.perf_counter() - started
+            return
         try:
             for payload in self._events(response, cancel):
                 if "error" in payload:
@@ -211,6 +219,7 @@ class EngineClient:
                                             details="stream ended without a finish reason")
         finally:
             done.set()
+            response.close()  # the socket is the response's now: this is what ends the connection
             connection.close()
             summary.elapsed = time.perf_counter() - started
             summary.completion_tokens = summary.completion_tokens or chunks
@@ -241,17 +250,24 @@ class EngineClient:
             if data == b"[DONE]":
                 return
             try:
-                yield json.loads(data)
-            except ValueError as exc:
+                yield json.loads(data.decode("utf-8"))
+            except ValueError as exc:  # UnicodeDecodeError too
                 raise EngineError("The AI server sent something Hearth does not understand.",
                                   details=data[:200].decode("utf-8", "replace")) from exc
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _open(self, method: str, path: str, body: dict | None = None
-              ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _open(self, method: str, path: str, body: dict | None = None, *, cancel: Cancel = None,
+              done: threading.Event | None = None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send the request and read the answer's status; with ``cancel``, a watcher closes the
+        connection as soon as it is set, until ``done`` is set."""
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         connection = cls(self._host, self._port, timeout=self.connect_timeout)
+        connected: list[socket.socket] = []  # the socket, for the watcher: for an HTTP/1.0 answer
+        # http.client hands it to the response and forgets it (connection.sock becomes None)
+        if cancel is not None and done is not None:
+            threading.Thread(target=_close_on_cancel, args=(connected, cancel, done), daemon=True,
+                             name="cancel-watch").start()
         headers = {"Accept": "application/json, text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -262,6 +278,7 @@ class EngineClient:
         where = f"{self._host}:{self._port}"
         try:
             connection.connect()
+            connected.append(connection.sock)
             connection.sock.settimeout(self.timeout)
             connection.request(method, path, body=data, headers=headers)
             response = connection.getresponse()
@@ -284,18 +301,23 @@ class EngineClient:
         return connection, response
 
 
-def _close_on_cancel(connection: http.client.HTTPConnection, cancel: Cancel, done: threading.Event) -> None:
-    if cancel is None:
-        return
-    while not done.wait(_CANCEL_POLL_SECONDS):
-        if _is_cancelled(cancel):
-            sock = connection.sock
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes the reader and tells the server at once
-                except OSError:
-                    pass
+def _close_on_cancel(connected: list[socket.socket], cancel: Cancel, done: threading.Event) -> None:
+    while not done.is_set():
+        if isinstance(cancel, threading.Event):
+            fired = cancel.wait(_CANCEL_WAIT_SECONDS)  # wakes the moment it is set
+        else:
+            fired = done.wait(_CANCEL_POLL_SECONDS) is False and _is_cancelled(cancel)
+        if fired:
+            break
+    while not done.is_set():  # cancelled: close the socket, once it exists
+        if connected:
+            sock = connected[0]
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reader and tells the server at once
+            except OSError:
+                pass
             return
+        done.wait(_CANCEL_POLL_SECONDS)
 
 
 def _read_json(response: http.client.HTTPResponse) -> dict:

@@ -8,6 +8,12 @@ with no per-token Python work beyond a few ctypes calls (the high-level ``Llama`
 
 Prefix reuse: the tokens in the KV cache are remembered; a new prompt is compared with them,
 only the part after the longest common prefix is removed from the cache and decoded.
+
+Stopping: :meth:`LlamaRunner.abort` (from any thread) makes the ``llama_decode`` in progress
+return within one step of its compute graph, so a stop lands within milliseconds even in the
+middle of a long prompt or a slow token. llama.cpp asks an abort callback between graph nodes;
+a Python callback there would cost every token dearly, so the callback is libc's ``strlen``
+reading a one-byte flag: C calling C, no Python, no lock.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ PENALTY_LAST_N = 64
 # ggml_log_level in the vendored ggml.h (llama_cpp/_logger.py's comment has older numbers).
 _GGML_LOG_WARN, _GGML_LOG_ERROR, _GGML_LOG_CONT = 3, 4, 5
 _log_state = {"keeping": False}
+_DECODE_ABORTED = 2  # llama_decode's "aborted by the abort callback"
+
+
+class _Aborted(Exception):
+    """llama_decode stopped because :meth:`LlamaRunner.abort` was called."""
 
 
 @dataclass
@@ -133,13 +144,28 @@ class LlamaRunner:
         self.n_vocab = ll.llama_vocab_n_tokens(self.vocab)
         self.memory = ll.llama_get_memory(self.ctx)
         self.batch = ll.llama_batch_init(self.n_batch, 0, 1)
+        # One token at a time while answering: a batch whose fixed fields are set once.
+        self._one = ll.llama_batch_init(1, 0, 1)
+        self._one.n_tokens = 1
+        self._one.n_seq_id[0] = 1
+        self._one.seq_id[0][0] = 0
+        self._one.logits[0] = True
+        self._one_token, self._one_pos = self._one.token, self._one.pos
         self.kv_tokens: list[int] = []
         self._piece_buffer = ctypes.create_string_buffer(256)
+        # b"" carry on, b"x" stop: strlen(flag) is the abort callback's answer
+        self._abort_flag = ctypes.create_string_buffer(2)
+        ll.llama_set_abort_callback(self.ctx, _flag_reader(ll), ctypes.cast(self._abort_flag, ctypes.c_void_p))
+
+    def abort(self) -> None:
+        """Stop the generation in progress as soon as possible (safe from any thread)."""
+        self._abort_flag.value = b"x"
 
     def close(self) -> None:
         ll = self._ll
         if self.ctx:
             ll.llama_batch_free(self.batch)
+            ll.llama_batch_free(self._one)
             ll.llama_free(self.ctx)
             ll.llama_model_free(self.model)
             self.ctx = self.model = None
@@ -207,6 +233,7 @@ class LlamaRunner:
                 details=f"context_length_exceeded: prompt has {len(prompt)} tokens, context is {self.n_ctx}",
             )
         started = time.perf_counter()
+        self._abort_flag.value = b""
         common = min(common_prefix_length(self.kv_tokens, prompt), len(prompt) - 1)
         if not ll.llama_memory_seq_rm(self.memory, 0, common, -1):
             ll.llama_memory_clear(self.memory, True)  # a model whose memory cannot be cut (recurrent)
@@ -218,8 +245,12 @@ class LlamaRunner:
             if should_stop():
                 stats.finish_reason = "cancelled"
                 return
-            chunk = prompt[start:start + self.n_batch]
-            self._decode(chunk, start)
+            try:
+                self._decode(prompt[start:start + self.n_batch], start)
+            except _Aborted:
+                stats.finish_reason = "cancelled"
+                stats.prompt_ms = (time.perf_counter() - started) * 1000
+                return
         prompt_done = time.perf_counter()
         stats.prompt_ms = (prompt_done - started) * 1000
         yield from self._sample_loop(prompt, params, should_stop, stats, prompt_done)
@@ -252,7 +283,11 @@ class LlamaRunner:
                     break
                 if stats.completion_tokens >= budget:
                     break
-                self._decode([token], len(self.kv_tokens))
+                try:
+                    self._decode_one(token)
+                except _Aborted:
+                    stats.finish_reason = "cancelled"
+                    break
             if not hit_stop and stats.finish_reason != "cancelled":
                 tail = stopper.feed(utf8.decode(b"", final=True))[0] + stopper.flush()
                 if tail:
@@ -292,6 +327,15 @@ class LlamaRunner:
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_dist(seed))
         return chain
 
+    def _decode_one(self, token: int) -> None:
+        position = len(self.kv_tokens)
+        self._one_token[0] = token
+        self._one_pos[0] = position
+        result = self._ll.llama_decode(self.ctx, self._one)
+        if result != 0:
+            self._decode_failed(result, position)
+        self.kv_tokens.append(token)
+
     def _decode(self, tokens: Sequence[int], first_position: int) -> None:
         batch = self.batch
         count = len(tokens)
@@ -305,12 +349,18 @@ class LlamaRunner:
         batch.logits[count - 1] = True
         result = self._ll.llama_decode(self.ctx, batch)
         if result != 0:
-            # A failed decode may leave part of the batch in the cache: start clean next time.
-            self._ll.llama_memory_clear(self.memory, True)
-            self.kv_tokens.clear()
-            raise EngineError("The AI model stopped working on this reply.",
-                              details=f"llama_decode returned {result}")
+            self._decode_failed(result, first_position)
         self.kv_tokens.extend(tokens)
+
+    def _decode_failed(self, result: int, first_position: int) -> None:
+        if result == _DECODE_ABORTED and self._abort_flag.value:
+            # llama.cpp took the aborted batch out of the cache already; make sure of it
+            self._ll.llama_memory_seq_rm(self.memory, 0, first_position, -1)
+            raise _Aborted()
+        # A failed decode may leave part of the batch in the cache: start clean next time.
+        self._ll.llama_memory_clear(self.memory, True)
+        self.kv_tokens.clear()
+        raise EngineError("The AI model stopped working on this reply.", details=f"llama_decode returned {result}")
 
     def _piece(self, token: int, *, special: bool) -> bytes:
         buffer = self._piece_buffer
@@ -322,6 +372,16 @@ class LlamaRunner:
 
 
 _log_callback = None  # llama.cpp keeps the pointer for the life of the process: so must we
+_abort_callback = None
+
+
+def _flag_reader(ll):
+    """libc's strlen as a ``ggml_abort_callback``: true when the flag it is given is not empty."""
+    global _abort_callback
+    if _abort_callback is None:
+        libc = ctypes.cdll.msvcrt if sys.platform == "win32" else ctypes.CDLL(None)
+        _abort_callback = ll.ggml_abort_callback(ctypes.cast(libc.strlen, ctypes.c_void_p).value)
+    return _abort_callback
 
 
 def _keep_only_llama_warnings(ll) -> None:

@@ -10,6 +10,10 @@ of another origin (an ``Origin`` header that is not loopback) is refused.
 One reply is generated at a time. A second request waits up to ``busy_wait`` seconds (so "stop,
 then send again" just works) and then gets 429 with ``Retry-After``.
 
+A client that closes its connection stops its reply at once: while generating, a watcher thread
+waits for the connection to end and then aborts the model's step in progress (also while it
+is still reading the prompt, before any header was sent).
+
 Final chunks and responses carry llama-server's ``timings`` object (``cache_n`` = prompt
 tokens reused from the KV cache, ``prompt_n`` = prompt tokens evaluated) and OpenAI's
 ``usage.prompt_tokens_details.cached_tokens``.
@@ -35,6 +39,7 @@ from wizard.engine.template import ChatTemplate
 
 LOOPBACK_HOST_NAMES = ("127.0.0.1", "localhost", "[::1]")
 MAX_BODY_BYTES = 8 * 1024 * 1024
+WRITE_EVERY_SECONDS = 0.03  # the chat window shows text every 40 ms
 
 
 def host_header_allowed(host: str | None, port: int) -> bool:
@@ -91,6 +96,7 @@ class _ClientGone(Exception):
 class EngineRequestHandler(BaseHTTPRequestHandler):
     server: EngineHTTPServer
     protocol_version = "HTTP/1.0"  # one request per connection; a stream ends when it closes
+    disable_nagle_algorithm = True  # each token's event leaves at once, not held for an ACK
     server_version = "Hearth"
     sys_version = ""
 
@@ -161,15 +167,10 @@ class EngineRequestHandler(BaseHTTPRequestHandler):
     def _generate(self, body: dict, prompt: list[int], params: GenerationParams) -> None:
         stats = GenerationStats()
         cancelled = threading.Event()
-
-        def should_stop() -> bool:
-            if not cancelled.is_set() and self._client_gone():
-                cancelled.set()
-            return cancelled.is_set()
-
+        watcher = _ClientWatcher(self.connection, on_gone=lambda: (cancelled.set(), self.server.runner.abort()))
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
-        pieces = self.server.runner.generate(prompt, params, should_stop, stats)
+        pieces = self.server.runner.generate(prompt, params, cancelled.is_set, stats)
         try:
             if body.get("stream"):
                 self._stream(pieces, stats, completion_id, created, cancelled,
@@ -190,6 +191,7 @@ class EngineRequestHandler(BaseHTTPRequestHandler):
         except _ClientGone:
             stats.finish_reason = "cancelled"
         finally:
+            watcher.stop()  # before the lock is released: it must never abort the next reply
             pieces.close()
             self.server.last_generation = {**stats.timings(), "finish_reason": stats.finish_reason,
                                            "completion_tokens": stats.completion_tokens}
@@ -208,9 +210,24 @@ class EngineRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self._send_event(chunk({"role": "assistant", "content": ""}), cancelled)
         if first is not None:
-            self._send_event(chunk({"content": first}), cancelled)
+            # Every piece's event is the same JSON around its text: built once, not per token.
+            head, _, tail = ("data: " + json.dumps(chunk({"content": ""}), ensure_ascii=False) + "\n\n"
+                             ).encode().partition(b'"content": ""')
+            head += b'"content": '
+            write, dumps, clock = self._write, json.dumps, time.perf_counter
+            write(head + dumps(first, ensure_ascii=False).encode() + tail, cancelled)
+            waiting, written_at = [], clock()
             for piece in pieces:
-                self._send_event(chunk({"content": piece}), cancelled)
+                # Pieces that come faster than WRITE_EVERY_SECONDS leave together: one wake-up
+                # of the reader for several tokens, which on a small machine is CPU the model
+                # keeps. Each piece is still its own event; none waits longer than that.
+                waiting.append(head + dumps(piece, ensure_ascii=False).encode() + tail)
+                now = clock()
+                if now - written_at >= WRITE_EVERY_SECONDS:
+                    write(b"".join(waiting), cancelled)
+                    waiting, written_at = [], now
+            if waiting:
+                write(b"".join(waiting), cancelled)
         final = chunk({}, _finish(stats))
         final["timings"] = stats.timings()
         self._send_event(final, cancelled)
@@ -227,15 +244,6 @@ class EngineRequestHandler(BaseHTTPRequestHandler):
         except OSError as exc:  # BrokenPipe, ConnectionReset: the client went away
             cancelled.set()
             raise _ClientGone() from exc
-
-    def _client_gone(self) -> bool:
-        # The request body has been read, so the socket turning readable means the client
-        # closed it (EOF). Cheap enough to ask between tokens.
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -273,6 +281,45 @@ class EngineRequestHandler(BaseHTTPRequestHandler):
         if details:
             error["details"] = details
         self._send_json(status, {"error": error}, extra_headers)
+
+
+class _ClientWatcher:
+    """Calls ``on_gone`` once if the client closes ``connection`` before :meth:`stop`.
+
+    The request body has been read (one request per connection), so the socket turning readable
+    means the client hung up (EOF); bytes it sends anyway are read and dropped.
+    """
+
+    def __init__(self, connection: socket.socket, *, on_gone) -> None:
+        self._connection = connection
+        self._on_gone = on_gone
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="client-watch")
+        self._thread.start()
+
+    def _watch(self) -> None:
+        try:
+            while True:
+                readable, _, _ = select.select([self._connection, self._wake_read], [], [])
+                if self._wake_read in readable:
+                    return
+                if self._connection.recv(4096) == b"":
+                    break
+        except OSError:
+            pass  # reset by the client: gone too
+        if not self._stopped:
+            self._on_gone()
+
+    def stop(self) -> None:
+        self._stopped = True
+        try:
+            self._wake_write.send(b"x")
+        except OSError:
+            pass
+        self._thread.join()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 def _messages_from(body: dict) -> list[dict]:

@@ -101,14 +101,19 @@ class LocalEngine:
         Raises:
             ModelFileError: the file fails the header check (before any process starts).
             UnsafeTemplateError, NoChatTemplateError, ChatTemplateError: the model's chat template
-                was refused; nothing was generated.
+                was refused (from the header, before any process starts; or by the process).
             EnginePortBusy: the fixed ``port`` is used by another program (nothing was started).
             EngineStartError: the process failed to load the model or did not get ready in time
                 (``details`` holds its last error lines).
         """
         if self.alive:
             return
-        validate_model_file(self.model_path)
+        header = validate_model_file(self.model_path)
+        # The child checks the template again once loaded (with the vocabulary); this check
+        # keeps a hostile template from even reaching a process that has loaded the file.
+        from wizard.engine.template import check_template_before_loading
+
+        check_template_before_loading(header.metadata)
         self.token = self._fixed_token or secrets.token_urlsafe(32)
         self._stderr_tail.clear()
         if self._fixed_port:

@@ -168,7 +168,33 @@ def choose_template(source: str | None, *, architecture: str, has_special_token:
     if known and all(has_special_token(token) for token in known[1]):
         return ChatTemplate(known[0], bos_token=bos_token, eos_token=eos_token,
                             origin=f"known format for {architecture}")
-    raise NoChatTemplateError(
+    raise _no_template(architecture)
+
+
+def check_template_before_loading(metadata: Mapping[str, Any]) -> None:
+    """The check made on a model file's header before llama.cpp may open the file.
+
+    The template in the header is scanned and rendered in the sandbox exactly as the engine
+    will render it (without the vocabulary, so with empty BOS/EOS texts). A file without a
+    template passes only if its architecture has a known format; the engine process then checks
+    that format's special tokens once the vocabulary is loaded.
+
+    Raises:
+        UnsafeTemplateError, ChatTemplateError: as :class:`ChatTemplate`.
+        NoChatTemplateError: no template and no known format for the architecture.
+    """
+    source = metadata.get("tokenizer.chat_template")
+    if isinstance(source, str) and source.strip():
+        ChatTemplate(source)
+        return
+    architecture = metadata.get("general.architecture")
+    architecture = architecture if isinstance(architecture, str) else ""
+    if architecture not in KNOWN_FORMATS:
+        raise _no_template(architecture)
+
+
+def _no_template(architecture: str) -> NoChatTemplateError:
+    return NoChatTemplateError(
         "This model file does not say how to hold a conversation with it, so Hearth cannot "
         "chat with it without risking nonsense answers.",
         details=f"no tokenizer.chat_template; architecture {architecture!r} has no certain format",

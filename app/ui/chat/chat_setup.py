@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.agent.chat import DEFAULT_SYSTEM_PROMPT
+from wizard.agent.memory import MemoryPolicy
 from wizard.agent.tools.base import Tool
 from wizard.agent.tools.for_profile import DOCUMENT_INDEX_FILE
 from wizard.engine import GenerationParams, LocalEngine
@@ -32,6 +33,7 @@ class ChatSetup:
     document_index: Path | None = None
     # the assistant's tools, given the way to ask the person before a file is saved; None: no tools
     make_tools: Callable[[Confirm], dict[str, Tool]] | None = None
+    memory: MemoryPolicy = field(default_factory=MemoryPolicy)  # what it may remember (the recipe's [memory])
 
     @classmethod
     def from_profile(cls, profile, *, n_ctx: int | None = None, n_threads: int | None = None) -> ChatSetup:
@@ -53,4 +55,5 @@ class ChatSetup:
             greeting=recipe.persona.greeting, system_prompt=system_prompt, params=params,
             document_folders=folders,
             document_index=profile.folder / DOCUMENT_INDEX_FILE if folders else None,
-            make_tools=(lambda confirm: tools_for_profile(profile, confirm=confirm)) if recipe.tools else None)
+            make_tools=(lambda confirm: tools_for_profile(profile, confirm=confirm)) if recipe.tools else None,
+            memory=MemoryPolicy.from_recipe(recipe.memory))

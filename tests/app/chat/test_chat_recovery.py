@@ -8,9 +8,15 @@ import signal
 
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
 from app.ui.chat.runner import BROKEN, READY, RESTARTING
-from tests.app.chat.conftest import LONG_REQUEST, engine_children, make_profile, saved_messages, wait_ready
+from tests.app.chat.conftest import (
+    LONG_REQUEST,
+    engine_children,
+    make_profile,
+    open_main_window,
+    saved_messages,
+    wait_ready,
+)
 
 
 def test_engine_killed_mid_answer_keeps_the_text_restarts_and_can_regenerate(qtbot, chat) -> None:
@@ -50,9 +56,7 @@ def test_a_missing_model_file_is_explained_with_try_again(qtbot, tiny_model, tmp
     shutil.copyfile(tiny_model, copy)
     make_profile(copy)
     copy.unlink()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+    window = open_main_window(qtbot)
     chat = window.chat
     qtbot.waitUntil(lambda: chat.runner.state == BROKEN, timeout=30_000)
     assert chat.error.isVisible() and "is not where it was" in chat.error.message.text()

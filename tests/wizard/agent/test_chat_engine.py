@@ -14,7 +14,7 @@ import pytest
 from wizard.agent.chat import ChatSession
 from wizard.agent.context import MessageTooLongError
 from wizard.agent.database import database_path
-from wizard.agent.memory import MemoryStore, summarize_conversation
+from wizard.agent.memory import MemoryPolicy, MemoryStore, summarize_conversation
 from wizard.agent.store import ConversationStore
 from wizard.agent.tokens import ModelTokenCounter
 from wizard.engine import EngineCrashed, GenerationParams, LoadPlan, LocalEngine
@@ -89,6 +89,38 @@ def test_remembered_facts_reach_the_next_conversation(store, engine, counter) ->
     later = session(store, engine, counter).send("What is my daughter called?")
     assert "my daughter is called Ana" in later.prompt.messages[0]["content"]
     assert later.prompt.messages[0]["content"] == first.prompt.messages[0]["content"]
+
+
+def test_with_memory_off_nothing_is_remembered_or_given_to_the_model(store, engine, counter) -> None:
+    earlier = store.create()
+    memories = MemoryStore(store)
+    memories.add_fact("my daughter is called Ana")
+    memories.set_summary(earlier.id, "We planned a birthday party.")
+    off = MemoryPolicy(facts=False, preferences=False, summaries=False)
+    result = session(store, engine, counter, memory=off).send("Remember that my cat is called Tom.")
+    assert [(n.kind, n.message) for n in result.notices] == [
+        ("not_remembered", "Not remembered: this assistant is set up not to keep memories between conversations.")]
+    assert sorted(m.content for m in memories.list()) == ["We planned a birthday party.", "my daughter is called Ana"]
+    system = result.prompt.messages[0]["content"]
+    assert "Ana" not in system and "birthday" not in system
+    assert result.reply.status == "complete"  # the question is still answered
+
+
+def test_a_preferences_only_assistant_keeps_and_uses_only_preferences(store, engine, counter) -> None:
+    earlier = store.create()
+    memories = MemoryStore(store)
+    memories.add_fact("my daughter is called Ana")
+    memories.set_summary(earlier.id, "We planned a birthday party.")
+    preferences = MemoryPolicy(facts=False, preferences=True, summaries=False)
+    kept = session(store, engine, counter, memory=preferences).send("Remember that I prefer short answers.")
+    refused = session(store, engine, counter, memory=preferences).send("Remember that my cat is called Tom.")
+    assert [n.message for n in kept.notices] == ["Remembered: I prefer short answers"]
+    assert [n.message for n in refused.notices] == ["Not remembered: this assistant only remembers how you "
+                                                    "like its answers."]
+    assert "my cat is called Tom" not in [m.content for m in memories.list()]
+    system = refused.prompt.messages[0]["content"]
+    assert "I prefer short answers" in system
+    assert "Ana" not in system and "birthday" not in system
 
 
 def test_overflow_is_visible_and_the_reply_still_comes(store, engine, counter) -> None:

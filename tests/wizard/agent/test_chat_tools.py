@@ -149,6 +149,67 @@ def test_the_tool_line_of_an_earlier_turn_goes_back_to_the_model(store, granted)
     assert {"role": "assistant", "content": f"42.\n\n{TOOLS_USED_PREFIX}Used the calculator: 6*7 = 42."} in history
 
 
+def test_an_answer_from_the_documents_names_the_files_it_used(store, tmp_path) -> None:
+    from wizard.agent.documents.index import DocumentIndex
+
+    folder = tmp_path / "Documents"
+    (folder / "Insurance").mkdir(parents=True)
+    policy = folder / "Insurance" / "home-policy.txt"
+    policy.write_text("Home insurance policy.\n\nThe deductible for water damage is 500 euros.\n")
+    (folder / "recipes.md").write_text("# Bread\n\nFlour, water, salt and yeast.\n")
+    index = DocumentIndex(tmp_path / "index.sqlite")
+    index.update([folder])
+    tools = build_tools(ToolContext(permissions=FolderPermissions(read=[folder]), documents=index),
+                        ["documents_search", "read_file"])
+    script = [call("documents_search", query="deductible"),
+              call("read_file", path=str(policy)),
+              answer("The deductible for water damage is 500 euros (home-policy.txt).")]
+    with ScriptedEngine(script) as engine:
+        session = ChatSession(store, EngineClient(engine.base_url), counter=EstimatingTokenCounter(), n_ctx=4096,
+                              model="scripted", tools=tools, params=GREEDY)
+        result = session.send("What is my deductible for water damage?")
+
+    found = engine.requests[1]["messages"][-1]["content"]
+    assert str(policy.resolve()) in found and "500 euros" in found  # the model saw where it came from
+    assert result.sources == [str(policy.resolve())]
+    steps = [n.message for n in result.notices if n.kind == "tool"]
+    assert steps[0] == "Searched your documents for \u201cdeductible\u201d: found home-policy.txt"
+    assert len(steps) == 2 and steps[1].startswith("Read ") and steps[1].endswith("/Insurance/home-policy.txt")
+    saved = store.messages(session.conversation_id)[-1]
+    assert saved.content == ("The deductible for water damage is 500 euros (home-policy.txt).\n\n"
+                             f"{TOOLS_USED_PREFIX}{steps[0]}; {steps[1]}.")
+    assert saved.status == "complete"
+
+
+def test_a_search_that_finds_nothing_says_so_and_cites_nothing(store, tmp_path) -> None:
+    from wizard.agent.documents.index import DocumentIndex
+
+    folder = tmp_path / "Documents"
+    folder.mkdir()
+    (folder / "recipes.md").write_text("# Bread\n\nFlour, water, salt and yeast.\n")
+    index = DocumentIndex(tmp_path / "index.sqlite")
+    index.update([folder])
+    tools = build_tools(ToolContext(documents=index), ["documents_search"])
+    with ScriptedEngine([call("documents_search", query="insurance"), answer("I found nothing about it.")]) as engine:
+        session = ChatSession(store, EngineClient(engine.base_url), counter=EstimatingTokenCounter(), n_ctx=4096,
+                              model="scripted", tools=tools, params=GREEDY)
+        result = session.send("What does my insurance cover?")
+    assert result.sources == []
+    assert result.reply.content.endswith(
+        f"{TOOLS_USED_PREFIX}Searched your documents for \u201cinsurance\u201d: nothing matched.")
+
+
+def test_many_files_found_are_named_in_short() -> None:
+    from wizard.agent.chat import describe_step, file_names
+    from wizard.agent.tools.loop import LoopStep
+
+    paths = [f"/home/sam/Documents/{name}" for name in ("a.txt", "b.md", "c.pdf", "d.docx", "e.odt")]
+    assert file_names(paths) == "a.txt, b.md, c.pdf and 2 more"
+    assert file_names(paths[:2] + ["/elsewhere/a.txt"]) == "a.txt, b.md"
+    step = LoopStep("documents_search", {"query": "tax"}, "…", "ok", tuple(paths))
+    assert describe_step(step) == "Searched your documents for \u201ctax\u201d: found a.txt, b.md, c.pdf and 2 more"
+
+
 @pytest.fixture(scope="module")
 def engine(tiny_model: Path) -> Iterator[LocalEngine]:
     with LocalEngine(tiny_model, LoadPlan(n_ctx=2048, n_threads=2), busy_wait=0.5) as running:

@@ -8,8 +8,10 @@ from wizard.agent.memory import (
     FACTS_HEADER,
     BadMemoryError,
     MemoryNotFoundError,
+    MemoryPolicy,
     MemoryStore,
     detect_remember_request,
+    is_preference,
     memory_block,
 )
 from wizard.agent.store import ConversationStore
@@ -97,3 +99,32 @@ def test_memory_block_keeps_within_budget_in_a_stable_order(stores) -> None:
     assert "fact number 29" in small and "fact number 0 " not in small  # newest first
     assert memory_block(memories.list(), budget_tokens=150, counter=counter)[0] == small  # same every time
     assert memory_block([], budget_tokens=150, counter=counter) == ("", 0)
+
+
+@pytest.mark.parametrize(("fact", "preference"), [
+    ("I prefer short answers", True),
+    ("I'd rather have answers in French", True),
+    ("I don't like emojis in answers", True),
+    ("always answer in bullet points", True),
+    ("call me Sam", True),
+    ("my daughter is called Ana", False),
+    ("I live in Porto", False),
+    ("the car is due for service in May", False),
+    ("I am allergic to peanuts", False),
+])
+def test_preferences_are_told_apart_from_other_facts(fact: str, preference: bool) -> None:
+    assert is_preference(fact) is preference
+
+
+def test_the_policy_is_the_shipped_recipes_memory_section() -> None:
+    from wizard.recipes import shipped_recipes
+
+    policies = {loaded.recipe.id: MemoryPolicy.from_recipe(loaded.recipe.memory) for loaded in shipped_recipes()}
+    assert policies["private-document-helper"] == MemoryPolicy(facts=False, preferences=False, summaries=False)
+    assert not policies["private-document-helper"].enabled
+    assert policies["writing-desk"] == MemoryPolicy(facts=False, preferences=True, summaries=False)
+    assert policies["study-buddy"] == MemoryPolicy(facts=True, preferences=False, summaries=True)
+    assert policies["small-business-back-office"] == MemoryPolicy()  # all three
+    writing = policies["writing-desk"]
+    assert writing.may_keep_fact("I prefer short answers") and not writing.may_keep_fact("my cat is Tom")
+    assert policies["study-buddy"].may_keep_fact("I prefer short answers")  # a fact they asked for

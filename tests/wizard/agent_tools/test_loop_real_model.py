@@ -45,3 +45,20 @@ def test_real_model_loop_always_ends_with_valid_steps(engine: LocalEngine, tmp_p
         outcomes.append((question, result.stopped, [(s.tool, s.arguments, s.outcome) for s in result.steps]))
     print(outcomes)
     assert any(result_steps for _, _, result_steps in outcomes)  # the model did use tools at least once
+
+
+def test_every_tool_at_once_makes_a_reply_grammar_the_engine_accepts(engine: LocalEngine, tmp_path: Path) -> None:
+    """llama.cpp refuses grammars that repeat a rule more than 2000 times: each tool's longest
+    argument must stay under that, or the whole assistant stops answering."""
+    from wizard.agent.documents.index import DocumentIndex
+    from wizard.agent.tools import TOOL_NAMES, NotesStore
+
+    (tmp_path / "granted").mkdir()
+    context = ToolContext(permissions=FolderPermissions(read=[tmp_path / "granted"], write=[tmp_path / "granted"]),
+                          notes=NotesStore(tmp_path / "notes.sqlite"),
+                          documents=DocumentIndex(tmp_path / "index.sqlite"), confirm=lambda path, preview: False)
+    tools = build_tools(context, TOOL_NAMES)
+    assert sorted(tools) == sorted(TOOL_NAMES)
+    result = run_tool_loop(engine, [{"role": "user", "content": "Say hello."}], tools, max_steps=1,
+                           params=GenerationParams(temperature=0.0, max_tokens=60))
+    assert result.stopped in ("answered", "step_limit") and result.answer.strip()

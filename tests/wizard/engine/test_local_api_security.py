@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.wizard.engine.conftest import CAPITAL_QUESTION, PLAN, raw_request
@@ -80,6 +82,28 @@ def test_web_pages_of_other_origins_get_no_cors_and_are_refused(engine: LocalEng
     assert status == 200 and "access-control-allow-origin" not in headers
 
 
+def non_loopback_addresses() -> list[str]:
+    found = []
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET and not ipaddress.ip_address(address.address).is_loopback:
+                found.append(address.address)
+    return found
+
+
+def test_the_engine_process_listens_on_127_0_0_1_only(engine: LocalEngine) -> None:
+    connections = psutil.Process(engine.pid).net_connections(kind="inet")
+    listening = [c for c in connections if c.status == psutil.CONN_LISTEN]
+    assert [(c.laddr.ip, c.laddr.port) for c in listening] == [("127.0.0.1", engine.port)]
+    assert [c for c in connections if c.type == socket.SOCK_DGRAM] == []
+    assert all(ipaddress.ip_address(c.laddr.ip).is_loopback for c in connections)
+    # The port is free on every other address of this machine: had the engine bound a wildcard
+    # (0.0.0.0 or ::), binding the same port on the machine's own network address would fail.
+    for address in non_loopback_addresses():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((address, engine.port))
+
+
 def test_bind_rules() -> None:
     check_bind("127.0.0.1", "t")
     check_bind("::1", "t")
@@ -101,20 +125,62 @@ def test_the_engine_process_refuses_to_listen_without_a_token(tiny_model: Path, 
     assert "without a token" in event["message"]
 
 
-def test_the_cve_2024_34359_model_file_is_refused_before_any_generation(tmp_path: Path,
-                                                                       tiny_model: Path) -> None:
+class RecordingCommand:
+    """The real engine command, remembering each time it was asked for (just before Popen)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs) -> list[str]:
+        self.calls += 1
+        return engine_command(*args, **kwargs)
+
+
+def engine_processes() -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "wizard.engine.server" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def cve_model(tmp_path: Path, tiny_model: Path) -> tuple[Path, Path]:
     marker = tmp_path / "pwned"
     hostile = tmp_path / "hostile.gguf"
     rewrite_gguf(tiny_model, hostile, key="tokenizer.chat_template", new_value=cve_2024_34359_payload(marker))
     assert read_gguf_string(hostile, "tokenizer.chat_template") == cve_2024_34359_payload(marker)
+    return hostile, marker
 
-    engine = LocalEngine(hostile, PLAN)
+
+def test_the_cve_2024_34359_model_file_is_refused_before_any_process_starts(tmp_path: Path,
+                                                                            tiny_model: Path) -> None:
+    hostile, marker = cve_model(tmp_path, tiny_model)
+    before = {p.pid for p in engine_processes()}
+    command = RecordingCommand()
+    engine = LocalEngine(hostile, PLAN, command=command)
     with pytest.raises(UnsafeTemplateError) as caught:
         engine.start()
+    assert command.calls == 0 and engine._process is None and engine.pid is None  # no child, ever
+    assert {p.pid for p in engine_processes()} == before
     assert not engine.alive
     assert caught.value.user_message == ("This model file contains instructions that try to break out "
                                          "of their safe box, so Hearth will not use it.")
     assert "tampered" in caught.value.hint
+    assert "__class__" in caught.value.details
+    assert not marker.exists()
+
+
+def test_the_engine_process_refuses_the_cve_template_too(tmp_path: Path, tiny_model: Path) -> None:
+    """The second line: started directly, past the parent's check, the child refuses it itself."""
+    hostile, marker = cve_model(tmp_path, tiny_model)
+    result = subprocess.run(engine_command(hostile, PLAN), input=b"a-token\n", capture_output=True, timeout=120)
+    event = json.loads(result.stdout)
+    assert result.returncode == 2
+    assert event["event"] == "error" and event["error"] == "UnsafeTemplateError"
+    assert "safe box" in event["message"]
     assert not marker.exists()
 
 
@@ -132,10 +198,12 @@ def test_a_model_without_a_chat_template_is_refused_not_guessed(tmp_path: Path, 
     bare = tmp_path / "bare.gguf"
     rewrite_gguf(tiny_model, bare, key="tokenizer.chat_template", new_key="tokenizer.removed_template")
     assert read_gguf_string(bare, "tokenizer.chat_template") is None
+    command = RecordingCommand()
     with pytest.raises(NoChatTemplateError) as caught:
-        LocalEngine(bare, PLAN).start()
+        LocalEngine(bare, PLAN, command=command).start()
     assert "does not say how to hold a conversation" in caught.value.user_message
     assert "'llama'" in caught.value.details
+    assert command.calls == 0  # an architecture with no certain format: refused from the header
 
 
 def test_remote_mode_is_the_same_client_with_a_url_and_a_key(engine: LocalEngine, tiny_model: Path) -> None:

@@ -103,6 +103,43 @@ def test_turn_two_evaluates_only_the_new_tokens(engine: LocalEngine) -> None:
     assert 0 < evaluated < 25 < turn2.prompt_tokens
 
 
+TEN_QUESTIONS = ["Name the capital city of France.", "And of Germany?", "And of Italy?", "And of Spain?",
+                 "And of Portugal?", "And of Austria?", "And of Poland?", "And of Greece?", "And of Norway?",
+                 "And of Sweden?"]
+# The chat template's end of the previous reply and start of the next turn
+# ("<|im_end|>\n<|im_start|>user\n" … "<|im_end|>\n<|im_start|>assistant\n"): 11 tokens here.
+TURN_FRAME_TOKENS = 12
+
+
+def test_ten_turns_through_a_chat_session_evaluate_only_each_new_turn(engine: LocalEngine,
+                                                                      tiny_model: Path) -> None:
+    from wizard.agent import ChatSession, ConversationStore, ModelTokenCounter
+
+    counter = ModelTokenCounter(tiny_model)
+    with ConversationStore() as store:
+        session = ChatSession(store, engine, counter=counter, n_ctx=PLAN.n_ctx, model="tiny", params=GREEDY)
+        turns = [session.send(question) for question in TEN_QUESTIONS]
+        saved = store.messages(session.conversation_id)
+    question_tokens = [counter.count(question) for question in TEN_QUESTIONS]
+    counter.close()
+
+    assert [m.role for m in saved] == ["user", "assistant"] * 10
+    assert all(m.status == "complete" for m in saved)
+    first = turns[0].summary
+    assert first.server_timings["prompt_n"] > 20  # the system prompt and the question, evaluated once
+    for number, (previous, turn, new_tokens) in enumerate(zip(turns, turns[1:], question_tokens[1:]), start=2):
+        summary = turn.summary
+        evaluated = summary.server_timings["prompt_n"]
+        assert evaluated == summary.prompt_tokens - summary.cached_tokens, number
+        # Only the new question and the turn's frame are evaluated: the previous prompt and the
+        # reply the engine wrote are reused from its cache, never evaluated again.
+        assert 0 < evaluated <= new_tokens + TURN_FRAME_TOKENS, (number, evaluated, new_tokens)
+        assert summary.cached_tokens >= previous.summary.prompt_tokens + previous.summary.completion_tokens - 2, number
+        assert summary.prompt_tokens > previous.summary.prompt_tokens
+    tenth = turns[-1].summary
+    assert tenth.prompt_tokens > 5 * tenth.server_timings["prompt_n"]  # the whole conversation, mostly cached
+
+
 def test_a_different_conversation_reuses_only_the_shared_start(engine: LocalEngine) -> None:
     first = engine.stream_chat(CAPITAL_QUESTION, params=GREEDY)
     list(first)
@@ -133,6 +170,32 @@ def test_cancel_stops_the_generation_quickly(engine: LocalEngine) -> None:
     assert health["last_generation"]["completion_tokens"] < 60  # of 400 it would have written
     # Generous bounds (a loaded CI machine), not the ~100 ms target.
     assert client_stopped < 1.0 and server_stopped < 3.0
+
+
+def test_cancel_while_the_prompt_is_read_stops_in_the_middle_of_it(engine: LocalEngine) -> None:
+    words = " ".join(f"w{i}" for i in range(420))  # about 1600 tokens: several batches of 512
+    messages = [{"role": "user", "content": f"A text for the cancel test: {words}. Summarise it."}]
+    cancel = threading.Event()
+    stream = engine.stream_chat(messages, params=LONG, cancel=cancel)
+    reader = threading.Thread(target=lambda: list(stream))
+    reader.start()
+    client = engine.client()
+    while not client.health()["busy"]:  # the engine has started reading the prompt
+        time.sleep(0.002)
+    time.sleep(0.05)
+    cancel.set()  # from another thread, before the server has answered anything
+    reader.join(30)
+    assert not reader.is_alive()
+    health = wait_until_idle(engine)
+
+    assert stream.summary.finish_reason == "cancelled" and stream.text == ""
+    assert health["last_generation"]["finish_reason"] == "cancelled"
+    assert health["last_generation"]["completion_tokens"] == 0
+    # It stopped before the end of the prompt: its cache holds only the part it had finished.
+    again = engine.stream_chat(messages, params=GenerationParams(temperature=0.0, max_tokens=4))
+    list(again)
+    assert again.summary.cached_tokens < again.summary.prompt_tokens - 1
+    assert "Paris" in "".join(engine.stream_chat(CAPITAL_QUESTION, params=GREEDY))  # and all is well after
 
 
 def test_closing_the_stream_stops_the_generation(engine: LocalEngine) -> None:

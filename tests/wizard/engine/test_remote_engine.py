@@ -75,3 +75,55 @@ def test_an_address_that_is_not_an_ai_server_is_a_plain_error(hub_mirror) -> Non
 def test_chatting_before_start_says_it_is_not_connected(engine: LocalEngine) -> None:
     with pytest.raises(EngineError, match="not connected"):
         RemoteEngine(engine.base_url, engine.token).stream_chat(CAPITAL_QUESTION)
+
+
+@pytest.mark.parametrize("answered", [True, False])
+def test_cancel_closes_the_connection_at_once_even_if_the_server_sends_nothing_more(answered: bool) -> None:
+    """A stalled server (a slow model mid-token, or still reading the prompt): Stop must not wait
+    for its next word, and the server must see the connection end (that is how it stops)."""
+    import json
+    import threading
+    import time
+
+    from wizard.engine import EngineClient
+
+    server_saw_the_end = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def stall_after_one_word() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(65536)
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += connection.recv(65536)
+                if answered:  # headers and one word, then nothing
+                    chunk = {"choices": [{"index": 0, "delta": {"content": "Once"}, "finish_reason": None}]}
+                    connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                                       + b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                connection.settimeout(30)
+                if connection.recv(1) == b"":
+                    server_saw_the_end.set()
+
+        server = threading.Thread(target=stall_after_one_word)
+        server.start()
+        cancel = threading.Event()
+        stream = EngineClient(f"http://127.0.0.1:{port}/v1").stream_chat(CAPITAL_QUESTION, cancel=cancel)
+        received: list[str] = []
+        reader = threading.Thread(target=lambda: received.extend(stream))
+        reader.start()
+        time.sleep(0.3)  # the reader is now waiting for the server
+        cancel.set()
+        reader.join(10)
+        assert not reader.is_alive(), "the stream kept waiting for the stalled server"
+        assert stream.summary.finish_reason == "cancelled"
+        assert received == (["Once"] if answered else [])
+        assert server_saw_the_end.wait(10)
+        server.join(10)

@@ -23,6 +23,10 @@ MAX_READ_BYTES = 50 * 1024 * 1024
 MAX_SHOWN_CHARS = 6000  # small models have small contexts
 MAX_WRITE_CHARS = 100_000
 PREVIEW_CHARS = 2000
+# The most the model may write in one call. The reply grammar nests one rule per character up to
+# a string's maxLength, and llama.cpp refuses the whole grammar (measured: 1000 works, 1500 does
+# not), so with a longer limit the assistant could not answer anything.
+MAX_WRITTEN_BY_MODEL = 1000
 
 Confirm = Callable[[Path, str], bool]
 
@@ -73,7 +77,7 @@ def write_file_tool(permissions: FolderPermissions, confirm: Confirm) -> Tool:
                 description="Save text to a file in the allowed folder (the person is asked first).",
                 parameters={"type": "object",
                             "properties": {"path": {"type": "string", "maxLength": 200},
-                                           "content": {"type": "string", "maxLength": 4000}},
+                                           "content": {"type": "string", "maxLength": MAX_WRITTEN_BY_MODEL}},
                             "required": ["path", "content"], "additionalProperties": False},
                 run=run, example={"path": "shopping.txt", "content": "milk\neggs"})
 

@@ -53,12 +53,14 @@ class ChatEngine(Protocol):
 
 @dataclass(frozen=True)
 class LoopStep:
-    """One tool call and what came of it. ``outcome``: ok | error | refused | invalid."""
+    """One tool call and what came of it. ``outcome``: ok | error | refused | invalid;
+    ``sources``: the files the tool drew on (a search's matching files, the file read)."""
 
     tool: str
     arguments: dict
     result: str
     outcome: str
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,15 +152,15 @@ def run_tool_loop(engine: ChatEngine, messages: Sequence[dict], tools: Mapping[s
             result.new_messages.append({"role": "assistant", "content": result.answer})
             return result
         step = run_call(reply, tools)
-        result.steps.append(step.step)
+        result.steps.append(step)
         for source in step.sources:
             if source not in result.sources:
                 result.sources.append(source)
         if on_step:
-            on_step(step.step)
+            on_step(step)
         call_text = summary.text.strip()
-        tool_message = {"role": "tool", "name": step.step.tool or "unknown",
-                        "content": f"Result of {step.step.tool or 'the call'}:\n{step.step.result}"}
+        tool_message = {"role": "tool", "name": step.tool or "unknown",
+                        "content": f"Result of {step.tool or 'the call'}:\n{step.result}"}
         conversation += [{"role": "assistant", "content": call_text}, tool_message]
         result.new_messages += [{"role": "assistant", "content": call_text}, tool_message]
 
@@ -186,41 +188,34 @@ def parse_reply(text: str) -> dict:
     return {"invalid": "Reply with one JSON object: an answer or a tool call."}
 
 
-@dataclass
-class _CallOutcome:
-    step: LoopStep
-    sources: tuple[str, ...] = ()
-
-
-def run_call(reply: dict, tools: Mapping[str, Tool]) -> _CallOutcome:
+def run_call(reply: dict, tools: Mapping[str, Tool]) -> LoopStep:
     """Check and run one parsed call; every failure becomes a plain result for the model."""
     if "invalid" in reply:
-        return _CallOutcome(LoopStep("", {}, f"Error: {reply['invalid']}", "invalid"))
+        return LoopStep("", {}, f"Error: {reply['invalid']}", "invalid")
     name, arguments = reply["tool"], reply["arguments"]
     tool = tools.get(name)
     if tool is None:
         available = ", ".join(tools) or "none"
-        return _CallOutcome(LoopStep(name, {}, f"Error: there is no tool called {name!r}. Tools: {available}.",
-                                     "invalid"))
+        return LoopStep(name, {}, f"Error: there is no tool called {name!r}. Tools: {available}.", "invalid")
     try:
         checked = check_arguments(tool, arguments)
     except ToolError as exc:
-        return _CallOutcome(LoopStep(name, {}, error_text(exc), "invalid"))
+        return LoopStep(name, {}, error_text(exc), "invalid")
     try:
         output = tool.run(checked)
     except PathNotAllowed as exc:
-        return _CallOutcome(LoopStep(name, checked, error_text(exc), "refused"))
+        return LoopStep(name, checked, error_text(exc), "refused")
     except HearthError as exc:
-        return _CallOutcome(LoopStep(name, checked, error_text(exc), "error"))
+        return LoopStep(name, checked, error_text(exc), "error")
     except Exception:  # noqa: BLE001 - a tool bug must not end the person's conversation
         log.exception("tool %s failed", name)
-        return _CallOutcome(LoopStep(name, checked, "Error: the tool failed unexpectedly.", "error"))
+        return LoopStep(name, checked, "Error: the tool failed unexpectedly.", "error")
     if isinstance(output, str):
         output = ToolOutput(output)
     text = output.text
     if len(text) > MAX_RESULT_CHARS:
         text = text[:MAX_RESULT_CHARS] + "\n[… cut]"
-    return _CallOutcome(LoopStep(name, checked, text, "ok"), output.sources)
+    return LoopStep(name, checked, text, "ok", tuple(output.sources))
 
 
 def check_arguments(tool: Tool, arguments: object) -> dict:
