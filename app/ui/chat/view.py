@@ -92,12 +92,16 @@ class ChatView(QWidget):
         self.memory_timer.timeout.connect(self.refresh_memory_in_use)
         name_qt_parts(self)
 
+    def _summary_written(self, _conversation_id: int) -> None:
+        self.memory.refresh()  # a past conversation's summary is a memory too
+
     def _connect(self) -> None:
         self.runner.state_changed.connect(self._state_changed)
         self.runner.text_arrived.connect(self._text_arrived)
         self.runner.reply_done.connect(self._reply_done)
         self.runner.reply_failed.connect(self._reply_failed)
         self.runner.engine_failed.connect(self._engine_failed)
+        self.runner.summary_written.connect(self._summary_written)
         self.composer.send_requested.connect(self.send)
         self.composer.stop_requested.connect(self.stop)
         self.composer.regenerate_requested.connect(self.regenerate)

@@ -56,6 +56,8 @@ def test_moving_to_another_conversation_summarises_the_one_left(qtbot, chat) -> 
     assert written.args == [left]
     summary = summaries()[left]
     assert summary.strip() and summary != saved_messages_text(chat, left)
+    shown = [chat.memory.list.item(row).text() for row in range(chat.memory.list.count())]
+    assert summary in shown  # the Memory tab shows it at once
     assert chat.runner.state == READY and not chat.error.isVisible()
 
 
