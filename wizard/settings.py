@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets as random_tokens
 import shutil
 import time
 import tomllib
@@ -383,6 +382,8 @@ def new_local_api_token(*, session: SessionSecrets | None = None) -> str:
 
     Raises: NoSecureStorageError, SecretStorageError.
     """
+    import secrets as random_tokens  # here: hmac and random cost ~5 ms before the window is drawn
+
     token = random_tokens.token_urlsafe(32)
     _set(LOCAL_API_TOKEN, token, session)
     return token
