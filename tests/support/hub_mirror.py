@@ -256,6 +256,9 @@ _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 class _HubHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "HubMirror/1.0"
+    # TCP_NODELAY, as the Hub's servers (and nginx's default) have: without it each small
+    # answer written as headers + body waited ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     @property
     def mirror(self) -> HubMirror:

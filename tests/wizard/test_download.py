@@ -6,6 +6,7 @@ by sha256 and the mirror's own byte counters.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -250,18 +251,30 @@ def test_a_second_process_on_the_same_file_is_refused(mirror: HubMirror) -> None
     assert mirror.bytes_served == 0
 
 
-def test_the_bytes_past_the_durable_checkpoint_never_exceed_the_bound(mirror: HubMirror) -> None:
-    """What a kill could cost, watched during a real download: at most 8 MiB of the file."""
+def test_every_checkpoint_matches_the_file_and_the_bytes_past_it_stay_within_the_bound(
+        mirror: HubMirror) -> None:
+    """What a kill could cost, watched during a real download: at most 8 MiB of the file; and each
+    sidecar, written while bytes keep arriving, holds the sha256 of the file up to its checkpoint."""
     from wizard.download.transfer import MAX_UNSAVED_BYTES
 
     mirror.trouble.bytes_per_second = 40 * MB  # ~2.5 s: some 25 progress events
     unsaved: list[int] = []
+    digest_matches: dict[int, bool] = {}  # checkpoint -> its digest is the sha256 of the file's first bytes
 
     def watch(event: DownloadProgress) -> None:
-        if event.state == "downloading" and partial_path().with_name(FILE + ".part.json").exists():
-            unsaved.append(event.bytes_done - sidecar()["checkpoint_bytes"])  # the sidecar on disk
+        if event.state != "downloading" or not partial_path().with_name(FILE + ".part.json").exists():
+            return
+        record = sidecar()  # the sidecar on disk
+        unsaved.append(event.bytes_done - record["checkpoint_bytes"])
+        checkpoint = record["checkpoint_bytes"]
+        if checkpoint and checkpoint not in digest_matches and len(digest_matches) < 6:
+            with partial_path().open("rb") as handle:
+                prefix = handle.read(checkpoint)
+            digest_matches[checkpoint] = (len(prefix) == checkpoint and
+                                          hashlib.sha256(prefix).hexdigest() == record["checkpoint_digest"])
 
     result = fetch(mirror, progress=watch)
     assert tiny.sha256_of(result.path) == tiny.SHA256
     assert len(unsaved) >= 10
     assert 0 <= min(unsaved) and max(unsaved) <= MAX_UNSAVED_BYTES == 8 * MB
+    assert len(digest_matches) >= 4 and all(digest_matches.values()), digest_matches
