@@ -250,3 +250,18 @@ def _part_name(widget: QWidget, buddies: dict[QWidget, str]) -> str:
     if isinstance(widget, QAbstractButton) and widget.text():
         return plain_label(widget.text())
     return ""
+
+
+def destructive_question(parent: QWidget, title: str, text: str, *, do: str, do_name: str, keep_name: str,
+                         informative: str = "") -> tuple[QMessageBox, QAbstractButton]:
+    """A "remove it for good?" box with Cancel as the default; returns it and its ``do`` button."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
+    if informative:
+        box.setInformativeText(informative)
+    button = box.addButton(do, QMessageBox.ButtonRole.DestructiveRole)
+    button.setAccessibleName(do_name)
+    box.button(QMessageBox.StandardButton.Cancel).setAccessibleName(keep_name)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAccessibleName(title)
+    return box, button
+

@@ -20,14 +20,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.ui.widgets import name_qt_parts
+from app.ui.widgets import destructive_question, name_qt_parts
 from wizard.agent import ConversationStore, write_export
 from wizard.errors import HearthError
 
@@ -176,15 +175,10 @@ class ConversationPanel(QWidget):
         if conversation_id is None:
             return
         title = self.list.currentItem().text().split("\n")[0]
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete conversation",
-                          f"Delete “{title}” for good?",
-                          QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText("Its messages are removed from this computer. This cannot be undone.")
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        delete.setAccessibleName("Delete the conversation for good")
-        box.button(QMessageBox.StandardButton.Cancel).setAccessibleName("Keep the conversation")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAccessibleName("Delete conversation")
+        box, delete = destructive_question(
+            self, "Delete conversation", f"Delete “{title}” for good?", do="Delete",
+            do_name="Delete the conversation for good", keep_name="Keep the conversation",
+            informative="Its messages are removed from this computer. This cannot be undone.")
         box.finished.connect(lambda _code: box.clickedButton() is delete and self.delete(conversation_id))
         self._open(box)
 

@@ -13,13 +13,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.ui.widgets import name_qt_parts
+from app.ui.widgets import destructive_question, name_qt_parts
 from wizard.agent import Memory, MemoryStore
 from wizard.errors import HearthError
 
@@ -121,14 +120,9 @@ class MemoryPanel(QWidget):
         memory_id = self.selected()
         if memory_id is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Forget a memory",
-                          f"Forget “{self.list.currentItem().text()}”?",
-                          QMessageBox.StandardButton.Cancel, self)
-        forget = box.addButton("Forget", QMessageBox.ButtonRole.DestructiveRole)
-        forget.setAccessibleName("Forget it for good")
-        box.button(QMessageBox.StandardButton.Cancel).setAccessibleName("Keep the memory")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAccessibleName("Forget a memory")
+        box, forget = destructive_question(
+            self, "Forget a memory", f"Forget “{self.list.currentItem().text()}”?", do="Forget",
+            do_name="Forget it for good", keep_name="Keep the memory")
         box.finished.connect(lambda _code: box.clickedButton() is forget and self.delete(memory_id))
         self._open(box)
 
