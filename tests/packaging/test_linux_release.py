@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.support import REPO, build_linux
+from tests.packaging.support import build_linux
 from wizard import __version__
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -20,7 +20,7 @@ from wizard.engine.plan import LoadPlan
 from wizard.errors import HearthError
 from wizard.paths import hearth_paths
 from wizard.profiles.errors import ProfileDamagedError, ProfileNotFoundError
-from wizard.profiles.setup_file import SETUP_FILE, narrow_recipe, read_setup, write_json_atomic
+from wizard.profiles.setup_file import SETUP_FILE, narrow_recipe, write_json_atomic
 from wizard.recipes.load import ID_RE, load_recipe
 from wizard.recipes.plan import PROFILE_FILE, RECIPE_FILE, profiles_dir
 from wizard.recipes.schema import Recipe
