@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -264,4 +265,16 @@ def destructive_question(parent: QWidget, title: str, text: str, *, do: str, do_
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setAccessibleName(title)
     return box, button
+
+
+def open_dialog(owner: QWidget, dialog: QDialog) -> None:
+    """Open ``dialog`` without blocking (``open()``, never ``exec()``); ``owner.dialog`` is it until it closes.
+
+    Tests reach the dialog through ``owner.dialog``; it deletes itself when closed.
+    """
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    owner.dialog = dialog
+    dialog.finished.connect(lambda _code: setattr(owner, "dialog", None))
+    dialog.open()
+    name_qt_parts(dialog)  # after open(): Qt builds some dialogs' fields only when they are shown
 

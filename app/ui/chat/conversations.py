@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.widgets import destructive_question, name_qt_parts
+from app.ui.widgets import destructive_question, open_dialog
 from wizard.agent import ConversationStore, write_export
 from wizard.errors import HearthError
 
@@ -220,11 +220,7 @@ class ConversationPanel(QWidget):
         return written
 
     def _open(self, dialog: QDialog) -> None:
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog = dialog
-        dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
-        dialog.open()
-        name_qt_parts(dialog)  # after open(): Qt builds some dialogs' fields only when they are shown
+        open_dialog(self, dialog)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
