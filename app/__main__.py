@@ -82,20 +82,20 @@ def _give_missing_streams_a_home(log_ready: bool) -> None:
                     else open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
 
 
-def _frozen_engine_flag(args_in: list[str]) -> str | None:
-    """The frozen app's "be the engine" flag, looked up only when there are arguments: its module
+def _asks_to_be_the_engine(args_in: list[str]) -> bool:
+    """The frozen app's "be the engine" flag? Looked up only when there are arguments: its module
     imports all of wizard.engine, which the bare window does not need before it is drawn."""
     if not args_in:
-        return None
+        return False
     from wizard.engine.process import FROZEN_ENGINE_FLAG
 
-    return FROZEN_ENGINE_FLAG
+    return args_in[0] == FROZEN_ENGINE_FLAG
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_in = sys.argv[1:] if argv is None else argv
-    if args_in[:1] == [_frozen_engine_flag(args_in)]:
+    if _asks_to_be_the_engine(args_in):
         # The frozen app is its own engine process (it has no `python -m wizard.engine.server`);
         # stdout is the engine's line to its parent, so nothing below may touch it.
         from wizard.engine.server import main as engine_main
