@@ -41,7 +41,8 @@ from wizard.agent.store import ConversationStore
 from wizard.errors import HearthError, HearthFileError
 from wizard.paths import hearth_paths
 from wizard.recipes.plan import profiles_dir
-from wizard.settings import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY, load_settings, render_settings
+from wizard.settings import load_settings, render_settings
+from wizard.settings_secrets import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY
 
 log = logging.getLogger(__name__)
 

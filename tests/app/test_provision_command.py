@@ -396,7 +396,8 @@ def test_local_api_on_is_served_by_the_provisioned_engine_with_a_real_keyring(tm
     first, again = hearth("provision", {str(file)!r}), hearth("provision", {str(file)!r})
     from wizard.engine import EngineAuthError, EngineClient
     from wizard.profiles import engine_for, load_profile
-    from wizard.settings import local_api_token
+    from wizard.settings_secrets import local_api_token
+
     token = local_api_token(create=False)
     with engine_for(load_profile("corner-shop")) as engine:
         models = EngineClient("http://127.0.0.1:{port}/v1", api_key=token).list_models()

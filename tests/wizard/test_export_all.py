@@ -15,7 +15,8 @@ from wizard.export_all import ExportAllError, ExportCancelled, export_everything
 from wizard.paths import hearth_paths
 from wizard.recipes.plan import profiles_dir
 from wizard.secrets import HUB_TOKEN, set_secret
-from wizard.settings import Settings, local_api_token, save_settings, set_remote_engine_key
+from wizard.settings import Settings, save_settings
+from wizard.settings_secrets import local_api_token, set_remote_engine_key
 
 REMOTE_KEY = "sk-remote-0123456789-secret"
 HUB_VALUE = "hf_abcdefghijklmnopqrstuvwxyz012345"

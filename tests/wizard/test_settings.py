@@ -11,16 +11,13 @@ from wizard import settings as settings_module
 from wizard.errors import HearthFileError
 from wizard.paths import hearth_paths
 from wizard.secrets import NoSecureStorageError, SessionSecrets
-from wizard.settings import (
+from wizard.settings import Settings, SettingsError, load_settings, save_settings
+from wizard.settings_secrets import (
     LOCAL_API_TOKEN,
     REMOTE_ENGINE_KEY,
-    Settings,
-    SettingsError,
-    load_settings,
     local_api_token,
     new_local_api_token,
     remote_engine_key,
-    save_settings,
     set_remote_engine_key,
 )
 

@@ -63,7 +63,7 @@ def engine_for(profile: Profile, *, settings: Settings | None = None, n_ctx: int
     plan = _plan(chosen_plan or profile.load_plan or _automatic_plan(profile), settings, n_ctx, n_threads)
     if not settings.local_api:
         return LocalEngine(model_path, plan)
-    from wizard.settings import local_api_token
+    from wizard.settings_secrets import local_api_token
 
     return LocalEngine(model_path, plan, port=settings.local_api_port, token=local_api_token(),
                        port_busy_hint=PORT_BUSY_HINT)
@@ -129,7 +129,7 @@ def _measured_plan(fit: dict) -> LoadPlan | None:
 
 def _remote_key() -> str:
     from wizard.secrets import NoSecureStorageError, SecretStorageError
-    from wizard.settings import remote_engine_key
+    from wizard.settings_secrets import remote_engine_key
 
     try:
         return remote_engine_key() or ""

@@ -84,7 +84,7 @@ def ensure_local_api_token() -> None:
     Raises:
         ProvisionError: no secure keyring: the local API could never be used, so nothing is set up.
     """
-    from wizard.settings import local_api_token
+    from wizard.settings_secrets import local_api_token
 
     try:
         local_api_token()

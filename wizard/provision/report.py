@@ -173,7 +173,7 @@ def _privacy(profile: Profile) -> str:
 def _keyring_entries(profile: Profile) -> list[tuple[str, str, str]]:
     """(service, name, what it is) of every keyring entry Hearth may have made."""
     from wizard.secrets import HUB_TOKEN, SERVICE_PREFIX
-    from wizard.settings import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY
+    from wizard.settings_secrets import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY
 
     entries = [(f"{SERVICE_PREFIX}/{profile.id}", name, "a secret this assistant uses")
                for name in profile.recipe.secret_names]

@@ -13,7 +13,7 @@ from app.error_dialog import show_error
 from app.ui.settings.state import SettingsState, with_secret_storage
 from wizard.errors import HearthError
 from wizard.secrets import HUB_TOKEN, NoSecureStorageError, storage_name
-from wizard.settings import remove_hub_token, saved_hub_token, set_hub_token
+from wizard.settings_secrets import remove_hub_token, saved_hub_token, set_hub_token
 
 HUB_NAME = "Hugging Face (huggingface.co)"
 

@@ -19,13 +19,8 @@ from PySide6.QtWidgets import (
 from app.tasks import TaskHandle, run_task
 from app.ui.settings.state import SettingsState, with_secret_storage
 from wizard.errors import HearthError
-from wizard.settings import (
-    local_api_token,
-    new_local_api_token,
-    remote_engine_key,
-    remote_url_problem,
-    set_remote_engine_key,
-)
+from wizard.settings import remote_url_problem
+from wizard.settings_secrets import local_api_token, new_local_api_token, remote_engine_key, set_remote_engine_key
 
 
 def check_connection(url: str, key: str) -> list[str]:

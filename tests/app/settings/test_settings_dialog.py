@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from app.ui.settings import SESSION_SECRETS, SettingsDialog
 from app.ui.theme import apply_theme, is_dark
 from wizard.secrets import get_secret
-from wizard.settings import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY, Settings, load_settings, save_settings
+from wizard.settings import Settings, load_settings, save_settings
+from wizard.settings_secrets import LOCAL_API_TOKEN, REMOTE_ENGINE_KEY
 
 INTERACTIVE = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QTabBar)
 

@@ -14,7 +14,8 @@ from wizard.engine import EngineAuthError, EngineClient, EnginePortBusy, LoadPla
 from wizard.models import ModelRegistry, ModelSource, register_file
 from wizard.paths import hearth_paths
 from wizard.profiles import engine_for, load_profile
-from wizard.settings import Settings, local_api_token, save_settings, set_remote_engine_key
+from wizard.settings import Settings, save_settings
+from wizard.settings_secrets import local_api_token, set_remote_engine_key
 
 PROFILE_PLAN = LoadPlan(n_ctx=1024, n_threads=1)  # what make() saves
 

@@ -10,7 +10,8 @@ import pytest
 from wizard.engine import EngineAuthError, EngineClient, LocalEngine
 from wizard.profiles import engine_for, load_profile
 from wizard.provision import ProvisionError, load_answers, provision
-from wizard.settings import Settings, load_settings, local_api_token, save_settings
+from wizard.settings import Settings, load_settings, save_settings
+from wizard.settings_secrets import local_api_token
 
 FRONT_DESK = '''schema_version = 1
 id = "front-desk"

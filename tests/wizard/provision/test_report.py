@@ -140,7 +140,7 @@ def test_the_report_of_a_provisioned_profile_gives_the_real_figures(provisioned,
 
 def test_the_keyring_entries_are_the_ones_hearth_really_uses(tiny_model: Path, keyring_memory) -> None:
     from wizard.secrets import HUB_TOKEN, set_secret
-    from wizard.settings import local_api_token, set_remote_engine_key
+    from wizard.settings_secrets import local_api_token, set_remote_engine_key
 
     profile = _profile(tiny_model)
     set_secret(*HUB_TOKEN, "hf_x")
