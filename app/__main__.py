@@ -108,29 +108,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and not args.self_test:
         parser.error("--strict goes with --self-test")
 
-    from wizard.logs import setup_logging
+    opens_window = not args.self_test and getattr(args, "handler", None) is None
+    if opens_window:  # the log file is opened once the window has been drawn; records are held until then
+        from wizard.logs import hold_early_records
 
-    log_file: Path | None = None
-    try:
-        log_file = setup_logging()
-    except OSError as exc:  # a read-only or full disk must not stop the window opening
-        _give_missing_streams_a_home(log_ready=False)
-        print(f"Hearth could not write its log file: {exc}", file=sys.stderr)
-    else:
+        hold_early_records()
         _give_missing_streams_a_home(log_ready=True)
-        log.info("Hearth %s starting; log file %s", __version__, log_file)
+        log.info("Hearth %s starting", __version__)
+        log_file = None
+    else:
+        log_file = _open_log_file()
+        _give_missing_streams_a_home(log_ready=log_file is not None)
 
     try:
         if args.self_test:
             from app.self_test import run_self_test
 
             return run_self_test(model=args.self_test_model, strict=args.strict)
-        handler = getattr(args, "handler", None)
-        if handler is not None:
-            return _run_command(handler, args, log_file)
+        if not opens_window:
+            return _run_command(args.handler, args, log_file)
         from app.gui import run_gui
 
-        return run_gui([sys.argv[0], *args_in])
+        return run_gui([sys.argv[0], *args_in], open_log=_open_log_file)
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
         return 130
@@ -141,6 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("Hearth stopped with an error")
         print(exc.for_terminal(), file=sys.stderr)
         return 1
+
+
+def _open_log_file() -> Path | None:
+    """Open the log file (what was held so far goes in first); None when it cannot be written:
+    a read-only or full disk must not stop Hearth, so it says so on stderr and goes on."""
+    from wizard.logs import setup_logging
+
+    try:
+        log_file = setup_logging()
+    except OSError as exc:
+        print(f"Hearth could not write its log file: {exc}", file=sys.stderr)
+        return None
+    log.info("Hearth %s; log file %s", __version__, log_file)
+    return log_file
 
 
 def _no_arguments() -> argparse.Namespace:

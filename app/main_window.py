@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from typing import TYPE_CHECKING
+
+# Only what the window needs to be drawn: PySide6 sets up each Qt class on its first use (1-4 ms
+# each), so the rest is imported where it is used, after the first paint.
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
 
 from wizard import __version__
 from wizard.errors import HearthError
 from wizard.paths import hearth_paths
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
+    from PySide6.QtWidgets import QComboBox
+
 log = logging.getLogger(__name__)
 
-WELCOME_TITLE = "Welcome to Hearth"
-WELCOME_TEXT = (
-    "Hearth runs an AI assistant privately, on this computer. "
-    "Nothing you type leaves it unless you say so, and every file it keeps is yours."
-)
 GETTING_READY = "Getting ready…"
 # Settings the engine is started with: changing one restarts the open chat (see _settings_changed).
 ENGINE_SETTINGS = ("context_size", "threads", "engine", "remote_url", "local_api", "local_api_port")
@@ -57,7 +50,8 @@ class _GettingReady(QLabel):
 
 
 class MainWindow(QMainWindow):
-    content_ready = Signal()  # the chat or the welcome page is in place (right after the first paint)
+    building_content = Signal()  # right after the first paint, before the chat or the welcome page is built
+    content_ready = Signal()  # the chat or the welcome page is in place
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,6 +108,7 @@ class MainWindow(QMainWindow):
         if self._content_built or self._closed:
             return
         self._content_built = True
+        self.building_content.emit()
         if not self.show_chat_if_set_up():
             self._build_welcome()
         self.content_ready.emit()
@@ -124,6 +119,8 @@ class MainWindow(QMainWindow):
         if self._shortcuts_added:
             return
         self._shortcuts_added = True
+        from PySide6.QtGui import QKeySequence
+
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
@@ -152,39 +149,12 @@ class MainWindow(QMainWindow):
             overflow.setAccessibleName("More menus")
 
     def _build_welcome(self) -> None:
-        from PySide6.QtCore import Qt
-
-        from app.ui.widgets import scaled_font_label
+        from app.ui.welcome import WelcomePage
 
         self._add_shortcuts()
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(48, 48, 48, 48)
-        layout.setSpacing(16)
-
-        title = scaled_font_label(WELCOME_TITLE, page, factor=1.8, bold=True)
-        title.setAccessibleName("Welcome title")
-
-        text = QLabel(WELCOME_TEXT, page)
-        text.setWordWrap(True)
-        text.setAccessibleName("What Hearth is")
-
-        where = QLabel(f"Your files are kept in: {hearth_paths().data}", page)
-        where.setWordWrap(True)
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        where.setAccessibleName("Where your files are kept")
-
-        self.open_folder_button = QPushButton("Open my files folder", page)
-        self.open_folder_button.setAccessibleName("Open my files folder")
-        self.open_folder_button.clicked.connect(self.open_data_folder)
-
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addWidget(where)
-        layout.addWidget(self.open_folder_button, alignment=Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
-        self.welcome_page = page
-        self.setCentralWidget(page)
+        self.welcome_page = WelcomePage(hearth_paths().data, self)
+        self.welcome_page.open_folder_requested.connect(self.open_data_folder)
+        self.setCentralWidget(self.welcome_page)
 
     # -- the chat ------------------------------------------------------------------------------
 
@@ -207,6 +177,8 @@ class MainWindow(QMainWindow):
     def show_chat(self, profile, *, conversation_id: int | None = None) -> None:
         """Replace the central area with the chat with ``profile`` (stopping any other assistant),
         showing the conversation ``conversation_id`` (None: a new one)."""
+        from PySide6.QtWidgets import QComboBox
+
         from app.ui.chat import ChatSetup, ChatView
         from app.ui.widgets import name_qt_parts
         from wizard.agent import ConversationStore
@@ -290,6 +262,9 @@ class MainWindow(QMainWindow):
     # -- menus ---------------------------------------------------------------------------------
 
     def open_data_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         folder = hearth_paths().data
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -430,6 +405,8 @@ class MainWindow(QMainWindow):
             self._build_welcome()  # it names the folder
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(
             self,
             "About Hearth",

@@ -16,7 +16,6 @@ takes effect at once.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -105,8 +104,14 @@ def portable_root() -> Path | None:
 def moved_data_location(config: Path) -> Path | None:
     """The folder the person moved their data to, or None (unset, unreadable or not absolute)."""
     try:
-        chosen = json.loads((config / LOCATION_FILE).read_text(encoding="utf-8")).get("data")
-    except (OSError, ValueError, AttributeError):
+        text = (config / LOCATION_FILE).read_text(encoding="utf-8")
+    except OSError:  # mostly: never moved
+        return None
+    import json  # here: the usual start has no such file, and the window is drawn sooner without json
+
+    try:
+        chosen = json.loads(text).get("data")
+    except (ValueError, AttributeError):
         return None
     if not isinstance(chosen, str) or not Path(chosen).is_absolute():
         return None
@@ -128,6 +133,8 @@ def set_data_location(folder: Path | None) -> None:
     if folder is None:
         target.unlink(missing_ok=True)
         return
+    import json
+
     handle, temp = tempfile.mkstemp(prefix=".location-", dir=config)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump({"data": str(Path(folder).expanduser().resolve())}, out)

@@ -89,6 +89,30 @@ def test_bare_hearth_opens_the_main_window() -> None:
     assert "SHOWN ['Hearth'] EXIT 0" in result.stdout, result.stdout + result.stderr
 
 
+def test_the_window_opens_its_log_file_once_drawn_and_nothing_logged_before_is_lost() -> None:
+    from wizard.paths import hearth_paths
+
+    result = _run([sys.executable, "-c", BARE_HEARTH])
+    assert "SHOWN ['Hearth'] EXIT 0" in result.stdout, result.stdout + result.stderr
+    log = hearth_paths().log_file.read_text(encoding="utf-8")
+    held = [log.find(f"Hearth {__version__} starting"), log.find("Main window shown")]
+    opened = log.find(f"Hearth {__version__}; log file {hearth_paths().log_file}")
+    assert -1 not in held and held == sorted(held) and opened > held[-1], log
+
+
+def test_a_log_folder_that_cannot_be_written_does_not_stop_the_window() -> None:
+    from wizard.paths import hearth_paths
+
+    logs = hearth_paths().logs
+    logs.parent.mkdir(parents=True, exist_ok=True)
+    logs.write_text("a file where the log folder should be", encoding="utf-8")
+    result = _run([sys.executable, "-c", BARE_HEARTH])
+    assert result.returncode == 0, result.stderr
+    assert "SHOWN ['Hearth'] EXIT 0" in result.stdout, result.stdout + result.stderr
+    assert "Hearth could not write its log file" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
 DARK_START = """
 import sys
 from PySide6.QtCore import QTimer
@@ -120,3 +144,49 @@ def test_the_saved_theme_and_the_icon_apply_from_the_start(hearth_home: Path) ->
     result = _run([sys.executable, "-c", DARK_START])
     assert result.returncode == 0, result.stderr
     assert "DARK, ICON [(True, True)]" in result.stdout, result.stdout + result.stderr
+
+
+THEME_AT_FIRST_PAINT = """
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+from app.__main__ import main
+from app.gui import create_application
+from app.main_window import MainWindow
+from app.ui.theme import is_dark
+
+app = create_application(sys.argv)
+seen = {}
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "first paint" not in seen and hasattr(obj, "window") \\
+                and isinstance(obj.window(), MainWindow):
+            seen["first paint"] = "dark" if is_dark(app.palette()) else "light"
+        return False
+
+def look_then_quit():
+    seen["later"] = "dark" if is_dark(app.palette()) else "light"
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+    QApplication.quit()
+
+watcher = FirstPaint()
+app.installEventFilter(watcher)
+QTimer.singleShot(1500, look_then_quit)
+main([])
+print("THEME", seen["first paint"], seen["later"])
+"""
+
+
+def test_the_window_is_drawn_in_the_theme_chosen_before_and_a_hand_edit_applies_right_after() -> None:
+    from wizard.settings import Settings, save_settings
+
+    save_settings(Settings(theme="dark"))
+    first = _run([sys.executable, "-c", THEME_AT_FIRST_PAINT])
+    assert "THEME light dark" in first.stdout, first.stdout + first.stderr  # nothing kept yet: read after the paint
+    second = _run([sys.executable, "-c", THEME_AT_FIRST_PAINT])
+    assert "THEME dark dark" in second.stdout, second.stdout + second.stderr  # drawn dark from the start
+    save_settings(Settings(theme="light"))  # as if settings.toml were edited while Hearth was closed
+    edited = _run([sys.executable, "-c", THEME_AT_FIRST_PAINT])
+    assert "THEME dark light" in edited.stdout, edited.stdout + edited.stderr

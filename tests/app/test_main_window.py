@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QMessageBox, QTextEdit, QWidget
 
 from app.error_dialog import UNEXPECTED_MESSAGE, build_error_box, error_texts
-from app.main_window import WELCOME_TITLE, MainWindow
+from app.main_window import MainWindow
+from app.ui.welcome import WELCOME_TITLE
 from wizard.errors import HearthError
 from wizard.paths import hearth_paths
 
@@ -41,8 +42,8 @@ def test_every_interactive_widget_has_an_accessible_name(window: MainWindow) -> 
 def test_open_my_files_creates_and_opens_the_data_folder(window: MainWindow, qtbot, monkeypatch) -> None:
     opened: list[QUrl] = []
     # No file manager exists here; record what would have been opened.
-    monkeypatch.setattr("app.main_window.QDesktopServices.openUrl", opened.append)
-    window.open_folder_button.click()
+    monkeypatch.setattr(QDesktopServices, "openUrl", opened.append)
+    window.welcome_page.open_folder_button.click()
     assert opened == [QUrl.fromLocalFile(str(hearth_paths().data))]
     assert hearth_paths().data.is_dir()
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from wizard import logs
-from wizard.logs import setup_logging
+from wizard.logs import hold_early_records, setup_logging
 from wizard.paths import hearth_paths
 
 
@@ -52,3 +57,56 @@ def test_setting_up_twice_keeps_one_file_handler(tmp_path: Path) -> None:
         for handler in _file_handlers():
             logging.getLogger().removeHandler(handler)
             handler.close()
+
+
+@pytest.fixture
+def held_then_cleaned():
+    """hold_early_records for one test; the root logger is left as it was found."""
+    root = logging.getLogger()
+    level = root.level
+    hold_early_records()
+    yield
+    if logs._held is not None:
+        root.removeHandler(logs._held)
+        logs._held = None
+    for handler in _file_handlers():
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+
+
+def test_records_held_before_the_file_opens_go_in_first(held_then_cleaned, tmp_path: Path) -> None:
+    logging.getLogger("hearth.test").info("before the window was drawn")
+    path = setup_logging(log_file=tmp_path / "hearth.log")
+    logging.getLogger("hearth.test").info("after")
+    for handler in _file_handlers():
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert 0 <= text.find("before the window was drawn") < text.find("after")
+
+
+def test_a_log_file_that_cannot_open_keeps_the_records_for_a_later_try(held_then_cleaned, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file", encoding="utf-8")
+    logging.getLogger("hearth.test").warning("kept while the disk says no")
+    with pytest.raises(OSError):
+        setup_logging(log_file=blocked / "hearth.log")
+    logging.getLogger("hearth.test").warning("still no file")  # held, not logging's last resort on stderr
+    path = setup_logging(log_file=tmp_path / "logs" / "hearth.log")
+    for handler in _file_handlers():
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "kept while the disk says no" in text and "still no file" in text
+
+
+def test_held_records_reach_the_file_when_the_process_ends_before_it_opened(tmp_path: Path) -> None:
+    code = ("import logging, sys\n"
+            "from wizard.logs import hold_early_records\n"
+            "hold_early_records()\n"
+            "logging.getLogger('hearth.test').error('a crash before the first paint')\n"
+            "sys.exit(3)\n")
+    env = dict(os.environ, HEARTH_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    log = (tmp_path / "home" / "logs" / "hearth.log").read_text(encoding="utf-8")
+    assert "a crash before the first paint" in log
