@@ -169,3 +169,30 @@ def test_provisioning_prefers_the_mirror_its_answers_name(gated: HubMirror, keyr
     done = install_model(download_pick(tiny_model), answers(tmp_path, gated.url), registry=ModelRegistry(),
                          step=lambda _: None)
     assert tiny.sha256_of(done.path) == tiny.SHA256
+
+
+# ---- a mirror that never answers ---------------------------------------------------------
+
+def test_a_mirror_that_never_answers_is_given_up_on_after_a_few_seconds_with_its_address() -> None:
+    import httpx2
+
+    from wizard.download import DownloadNetworkError, RetryPolicy
+    from wizard.download.hub_source import describe_remote_file, with_retries
+
+    waits: list[float] = []
+    policy = RetryPolicy(backoff=0.01)
+    with pytest.raises(DownloadNetworkError) as caught:
+        describe_remote_file(REPO, FILE, revision="main", endpoint=CLOSED, token=None, policy=policy,
+                             on_wait=waits.append)
+    assert len(waits) == policy.unreachable_attempts < policy.attempts
+    assert CLOSED in caught.value.hint and "Settings → Downloads" in caught.value.hint
+    # A server that has answered before (the second request, the transfer) keeps every try.
+    tries: list[int] = []
+
+    def refused() -> None:
+        tries.append(1)
+        httpx2.get(CLOSED, timeout=2.0)
+
+    with pytest.raises(httpx2.ConnectError):
+        with_retries(refused, policy=policy, should_stop=lambda: None, on_wait=lambda s: None)
+    assert len(tries) == policy.attempts + 1

@@ -70,7 +70,7 @@ def hub_headers(token: str | None) -> dict[str, str]:
 
 
 def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
-                token_given: bool) -> Exception:
+                token_given: bool, endpoint: str | None = None) -> Exception:
     """The Hearth error to show for an error from huggingface_hub or the HTTP client."""
     details = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, GatedRepoError):
@@ -107,7 +107,10 @@ def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
         return DownloadNetworkError("Hearth is set to work offline, so it did not download anything.",
                                     hint="Unset HF_HUB_OFFLINE to allow downloads.", details=details)
     if isinstance(exc, httpx2.TransportError | OSError):
-        return DownloadNetworkError("Hearth could not reach the download server.", details=details)
+        where = (f"Check your internet connection and the download mirror's address in Settings → "
+                 f"Downloads ({endpoint}), then try again." if endpoint and never_reached(exc) else None)
+        return DownloadNetworkError("Hearth could not reach the download server.", hint=where,
+                                    details=f"{endpoint or 'huggingface.co'}: {details}")
     return exc
 
 
@@ -120,9 +123,17 @@ def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, httpx2.TransportError)
 
 
+def never_reached(exc: BaseException) -> bool:
+    """No connection was made at all: refused, no such name, or no answer to connect."""
+    return isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+
+
 def with_retries(call: Callable[[], T], *, policy: RetryPolicy, should_stop: StopCheck,
-                 on_wait: Callable[[float], None]) -> T:
+                 on_wait: Callable[[float], None], answered_before: bool = True) -> T:
     """``call()``, tried again after a passing failure (see :func:`worth_retrying`).
+
+    ``answered_before``: False for the first request of a download; while the server has then
+    never been reached, it is given up on after ``policy.unreachable_attempts``.
 
     Raises:
         DownloadCancelled: stopped while waiting to try again.
@@ -134,7 +145,9 @@ def with_retries(call: Callable[[], T], *, policy: RetryPolicy, should_stop: Sto
             return call()
         except Exception as exc:
             failures += 1
-            if not worth_retrying(exc) or failures > policy.attempts:
+            unreachable = not answered_before and never_reached(exc)
+            if not worth_retrying(exc) or failures > (policy.unreachable_attempts if unreachable
+                                                      else policy.attempts):
                 raise
             wait = policy.wait_after(failures)
             log.info("metadata request failed (%s: %s); try %d in %.1f s", type(exc).__name__, exc,
@@ -159,13 +172,14 @@ def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint
         DownloadNetworkError: the server is unreachable or answered with an error.
         DownloadCancelled: ``should_stop`` said so while waiting to try again.
     """
-    context = dict(repo_id=repo_id, filename=filename, revision=revision, token_given=bool(token))
+    context = dict(repo_id=repo_id, filename=filename, revision=revision, token_given=bool(token),
+                   endpoint=endpoint)
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
     retrying = dict(policy=policy, should_stop=should_stop, on_wait=on_wait)
     try:
         meta = with_retries(lambda: get_hf_file_metadata(
             url, token=token or False, endpoint=endpoint, timeout=METADATA_TIMEOUT, library_name="hearth",
-            library_version=__version__), **retrying)
+            library_version=__version__), answered_before=False, **retrying)
         commit = meta.commit_hash or revision
         api = HfApi(endpoint=endpoint, token=token or False, library_name="hearth",
                     library_version=__version__)

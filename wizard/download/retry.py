@@ -15,6 +15,9 @@ class RetryPolicy:
     """How hard to try. ``attempts`` counts failures in a row without any new byte."""
 
     attempts: int = 8
+    # A server not reached even once for this download (refused, no such name: a mistyped mirror
+    # address, say) is given up on after this many tries (~7 s of waits, not the 2 minutes of 8).
+    unreachable_attempts: int = 3
     backoff: float = 1.0  # first wait in seconds, doubled after each failure
     max_backoff: float = 30.0
     stall_timeout: float = 30.0  # no byte for this long = a stalled connection
