@@ -3,7 +3,8 @@
 A recipe is data only (see recipes/README.md for the format). :func:`load_recipe`
 reads and checks one; :func:`shipped_recipes` lists the ones that come with Hearth;
 :func:`user_recipe_files` the ones added on this computer (``<data>/recipes``, where a
-model pack's recipes are installed).
+model pack's recipes are installed); :func:`available_recipes` both, checked, for a
+person to choose from (an added file that cannot be used is left out and reported).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from wizard.paths import hearth_paths, recipes_dir
+from wizard.recipes.available import AvailableRecipes, UnusableRecipe, available_recipes
 from wizard.recipes.load import LoadedRecipe, load_recipe, parse_recipe_bytes, parse_recipe_text
 from wizard.recipes.problems import RecipeError, RecipeProblem
 from wizard.recipes.schema import SCHEMA_VERSION, Recipe
 
 NOT_RECIPES = frozenset({"catalog.toml"})
 
-__all__ = ["SCHEMA_VERSION", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
-           "load_recipe", "parse_recipe_bytes", "parse_recipe_text", "shipped_recipe_files",
-           "shipped_recipes", "user_recipe_files", "user_recipes_dir"]
+__all__ = ["SCHEMA_VERSION", "AvailableRecipes", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
+           "UnusableRecipe", "available_recipes", "load_recipe", "parse_recipe_bytes", "parse_recipe_text",
+           "shipped_recipe_files", "shipped_recipes", "user_recipe_files", "user_recipes_dir"]
 
 
 def shipped_recipe_files() -> list[Path]:

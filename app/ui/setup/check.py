@@ -227,7 +227,7 @@ class CheckPage(SetupPage):
 
     def _key(self) -> tuple:
         a = self.answers
-        return (a.model_path, a.model.plan, a.recipe.recipe.id, a.person_name)
+        return (a.model_path, a.model.plan, a.recipe.recipe, a.person_name)
 
     def initializePage(self) -> None:  # noqa: N802 (Qt's name)
         if self._checked_for == self._key() and self.answers.check_reply:

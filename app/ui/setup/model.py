@@ -3,6 +3,7 @@
 Other models carry a fit badge ("runs comfortably", "runs, but tight", "too big"); the
 "Show technical details" switch reveals size, conversation length, file and quantization.
 "I already have a model file" and "I have a model pack" are for computers without internet.
+When a pack also installs recipes, a note says so: the purpose page offers them after Back.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from app.ui.widgets import ChoiceCard, InlineError, plain_bytes, scaled_font_lab
 from wizard.errors import HearthError
 
 if TYPE_CHECKING:  # wizard.recommend (fit, catalog ranking) loads when the page is first shown
+    from app.ui.setup.model_choice import PackChoice
+    from wizard.packs import PackRecipe
     from wizard.recommend import Recommendation
 
 PACKS_AVAILABLE = importlib.util.find_spec("wizard.packs") is not None
@@ -73,6 +76,11 @@ class ModelPage(SetupPage):
         self.local_card.radio.toggled.connect(self._local_toggled)
         self.local_card.setVisible(False)
         self.body.addWidget(self.local_card)
+        self._pack_recipes: tuple[PackRecipe, ...] = ()
+        self.pack_note = scaled_font_label("", self)
+        self.pack_note.setAccessibleName("Assistants from the model pack")
+        self.pack_note.setVisible(False)
+        self.body.addWidget(self.pack_note)
 
         row = QHBoxLayout()
         self.file_button = QPushButton("I already have a model file…", self)
@@ -110,6 +118,7 @@ class ModelPage(SetupPage):
             self.group.removeButton(card.radio)
             card.deleteLater()
         self.cards.clear()
+        self._show_pack_note()  # the assistant chosen may have changed since
         answers = self.answers
         try:
             ranked = recommend(answers.hardware, self.services.catalog(), answers.recipe.recipe.model)
@@ -190,16 +199,40 @@ class ModelPage(SetupPage):
         profile, needs, models_dir = self.answers.hardware, self.answers.recipe.recipe.model, self.services.models_dir
         self._start_local(lambda progress, cancel: choose_from_pack(folder, profile, needs, models_dir=models_dir,
                                                                     progress=progress, cancel=cancel),
-                          "Copying and checking the model pack…")
+                          "Copying and checking the model pack…", on_success=self._pack_accepted)
 
-    def _start_local(self, work, label: str) -> None:
+    def _start_local(self, work, label: str, *, on_success=None) -> None:
         if self.running_tasks():
             return
         self.error.clear()
         self._set_busy(True, label)
         self.track(run_task(work, parent=self, name="model file check", on_progress=self._local_progress,
-                            on_success=self._local_accepted, on_error=self._local_refused,
+                            on_success=on_success or self._local_accepted, on_error=self._local_refused,
                             on_finished=self._local_finished))
+
+    def _pack_accepted(self, chosen: PackChoice) -> None:
+        self._pack_recipes = chosen.recipes
+        self._local_accepted(chosen.model)
+        self._show_pack_note()
+
+    def _show_pack_note(self) -> None:
+        """Name the assistants the pack installed (other than the one chosen): they are offered after Back."""
+        current = self.answers.recipe.recipe if self.answers.recipe is not None else None
+        names = list(dict.fromkeys(
+            recipe.name for recipe in self._pack_recipes
+            if current is None or (recipe.id, recipe.name) != (current.id, current.name)))
+        if not names:
+            self.pack_note.clear()
+            self.pack_note.setVisible(False)
+            return
+        quoted = [f"“{name}”" for name in names]
+        if len(quoted) == 1:
+            text = f"This model pack also brought the assistant {quoted[0]}. Go back to choose it."
+        else:
+            listed = ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+            text = f"This model pack also brought the assistants {listed}. Go back to choose one of them."
+        self.pack_note.setText(text)
+        self.pack_note.setVisible(True)
 
     def _local_finished(self) -> None:
         self._set_busy(False)

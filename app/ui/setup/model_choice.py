@@ -6,7 +6,9 @@ hand (or from a model pack) is checked by the GGUF reader and planned here the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.ui.setup.state import ModelChoice
 from wizard.engine.modelfile import validate_model_file
@@ -15,6 +17,9 @@ from wizard.fit import plan_load
 from wizard.hardware import HardwareProfile
 from wizard.recipes.schema import ModelNeeds
 from wizard.recommend import offload_card, ram_budget
+
+if TYPE_CHECKING:
+    from wizard.packs import PackRecipe
 
 
 class ModelTooBigError(HearthValueError):
@@ -52,8 +57,16 @@ class PackWithoutModelError(HearthValueError):
     default_hint = "Ask whoever made the pack for one that includes a model, or download one instead."
 
 
+@dataclass(frozen=True)
+class PackChoice:
+    """The model planned from a pack, and the recipes the pack installed (offered on the purpose page)."""
+
+    model: ModelChoice
+    recipes: tuple[PackRecipe, ...] = ()
+
+
 def choose_from_pack(folder: Path, profile: HardwareProfile, needs: ModelNeeds, *, models_dir: Path | None,
-                     progress, cancel) -> ModelChoice:
+                     progress, cancel) -> PackChoice:
     """Install the model pack in ``folder`` (verified copies) and plan its first model file.
 
     Raises:
@@ -71,4 +84,4 @@ def choose_from_pack(folder: Path, profile: HardwareProfile, needs: ModelNeeds, 
     models = [path for path in files if path.suffix.lower() == ".gguf"]
     if not models:
         raise PackWithoutModelError("This model pack has no AI model in it.", details=str(folder))
-    return plan_model_file(models[0], profile, needs)
+    return PackChoice(plan_model_file(models[0], profile, needs), result.recipes)

@@ -68,16 +68,16 @@ class PersonalisePage(SetupPage):
         self.nothing_more.setAccessibleName("What else it needs")
         self.body.addWidget(self.nothing_more)
         self.body.addStretch(1)
-        self._recipe_id: str | None = None
+        self._recipe: Recipe | None = None  # the recipe the boxes were built for
 
     def initializePage(self) -> None:  # noqa: N802 (Qt's name)
         recipe = self.answers.recipe.recipe
         if self.name_edit.text() != self.answers.person_name:
             self.name_edit.setText(self.answers.person_name)
         self.name_edit.setFocus()
-        if recipe.id == self._recipe_id:
+        if recipe == self._recipe:  # the whole recipe: an added one may share a shipped one's id
             return  # same recipe as last time: keep every box as it was left
-        self._recipe_id = recipe.id
+        self._recipe = recipe
         self._build_folders(recipe)
         self._build_secrets(recipe)
         self.nothing_more.setVisible(not self.folder_checks and not self.secret_edits)
