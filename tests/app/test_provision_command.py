@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.app.provision_support import answers, files_of, hearth, profiles
 from tests.support.hub_mirror import HubMirror
 from tests.support.tiny_model import FILE_NAME, SHA256, SIZE
 from wizard.paths import hearth_paths
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY_REPO, TINY_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1"
-
-
-def hearth(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO_ROOT, env=dict(os.environ),
-                          text=True, capture_output=True, timeout=300)
-
-
-def profiles() -> list[str]:
-    root = hearth_paths().data / "profiles"
-    return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
-
-
-def files_of(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
 
 
 @pytest.fixture
@@ -49,12 +32,6 @@ def pack(tmp_path: Path, tiny_model: Path) -> Path:
     stick = tmp_path / "usb" / "pack"
     export_pack(stick, registry=registry)
     return stick
-
-
-def answers(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "answers.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_offline_from_a_model_pack_then_a_rerun_changes_nothing(tmp_path: Path, pack: Path) -> None:
@@ -283,148 +260,3 @@ def test_a_failure_while_provisioning_again_keeps_the_old_profile(tmp_path: Path
     profile = load_profile("study-buddy")
     assert profile.person_name == "Ada" and profile.model_path == tiny_model
     assert profiles() == ["study-buddy"]
-
-
-SHOP = '''schema_version = 1
-id = "corner-shop"
-name = "Corner shop"
-description = "Drafts emails."
-for_whom = "A shop."
-[persona]
-system_prompt = "Be brief."
-greeting = "Hi."
-[[integrations]]
-name = "mail"
-purpose = "Send approved drafts."
-secrets = ["mail_password", "mail_user"]
-[local_api]
-offered = true
-'''
-KEYRING_PASSWORD = "keyring password for tests"
-needs_secret_service = pytest.mark.skipif(
-    not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
-    reason="needs Debian packages dbus and gnome-keyring (packaging/debian-packages.txt)")
-
-
-def in_keyring_session(tmp_path: Path, script: str, **env: str) -> dict:
-    """Run ``script`` (Python, printing one JSON line last) with a real, unlocked Secret Service.
-
-    gnome-keyring runs in its own D-Bus session with a private home folder, so nothing reaches
-    the real keyring; Hearth's folders are the test's own (HEARTH_HOME).
-    """
-    import json
-    import textwrap
-
-    home = tmp_path / "session-home"
-    runtime = tmp_path / "session-runtime"
-    for folder in (home, runtime):
-        folder.mkdir(exist_ok=True)
-    runtime.chmod(0o700)
-    password = tmp_path / "keyring-password"
-    password.write_text(KEYRING_PASSWORD, encoding="utf-8")
-    child = {k: v for k, v in os.environ.items()
-             if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND",
-                          "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK")}
-    child.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / ".local" / "share"),
-                 XDG_CONFIG_HOME=str(home / ".config"), PYTHONPATH=str(REPO_ROOT))
-    child.update(env)
-    driver = tmp_path / "driver.py"
-    driver.write_text(textwrap.dedent(script), encoding="utf-8")
-    start = f"gnome-keyring-daemon --unlock --components=secrets < '{password}' > /dev/null"
-    done = subprocess.run(["dbus-run-session", "--", "sh", "-c", f'{start} && exec "$@"', "sh", sys.executable,
-                           str(driver)], capture_output=True, text=True, timeout=300, env=child, cwd=REPO_ROOT)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-RUN_HEARTH = """
-    import json, subprocess, sys
-    def hearth(*args):
-        done = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240)
-        return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
-"""
-
-
-@needs_secret_service
-def test_secrets_from_the_environment_go_to_the_real_keyring_and_the_rest_are_named(
-        tmp_path: Path, tiny_model: Path) -> None:
-    (tmp_path / "shop.toml").write_text(SHOP, encoding="utf-8")
-    file = answers(tmp_path, f'schema_version = 1\nrecipe = "shop.toml"\nmodel = "{tiny_model}"\nverify = false\n'
-                             '[secrets]\nmail_password = "env:SHOP_MAIL_PASSWORD"\n')
-    result = in_keyring_session(tmp_path, RUN_HEARTH + f"""
-    done = hearth("provision", {str(file)!r})
-    from wizard.secrets import get_secret
-    print(json.dumps({{**done, "kept": get_secret("corner-shop", "mail_password"),
-                      "user": get_secret("corner-shop", "mail_user")}}))
-    """, SHOP_MAIL_PASSWORD="s3cret-from-env")
-    assert result["rc"] == 0, result["stderr"]
-    assert result["kept"] == "s3cret-from-env" and result["user"] is None
-    err = result["stderr"]
-    assert ('Secret "mail_password" for mail: from the environment variable SHOP_MAIL_PASSWORD, to be kept in '
-            "this computer's keyring") in err
-    assert ('Secret "mail_user" for mail: not in the answer file, so it is not set up; until the person enters '
-            "it (open Hearth and choose Set up again… to enter it), mail cannot be used") in err
-    assert "Kept the secret \"mail_password\" in this computer's keyring" in err
-    assert "s3cret-from-env" not in err + result["stdout"] + hearth_paths().log_file.read_text(encoding="utf-8")
-    for path in hearth_paths().data.rglob("*"):
-        assert not path.is_file() or b"s3cret-from-env" not in path.read_bytes(), path
-
-
-def test_a_secret_whose_variable_is_not_set_stops_before_anything_is_done(tmp_path: Path, tiny_model: Path) -> None:
-    (tmp_path / "shop.toml").write_text(SHOP, encoding="utf-8")
-    file = answers(tmp_path, f'schema_version = 1\nrecipe = "shop.toml"\nmodel = "{tiny_model}"\nverify = false\n'
-                             '[secrets]\nmail_password = "env:HEARTH_TEST_NOT_SET"\n')
-    done = hearth("provision", str(file))
-    assert done.returncode == 1
-    assert ('Error: The secret "mail_password" should come from the environment variable HEARTH_TEST_NOT_SET, '
-            "which is not set (or empty).") in done.stderr
-    assert profiles() == [] and not hearth_paths().models.exists()
-
-
-@needs_secret_service
-def test_local_api_on_is_served_by_the_provisioned_engine_with_a_real_keyring(tmp_path: Path,
-                                                                              tiny_model: Path) -> None:
-    from tests.wizard.provision.test_local_api import free_port
-    from wizard.settings import Settings, load_settings, save_settings
-
-    port = free_port()
-    save_settings(Settings(local_api_port=port))
-    (tmp_path / "shop.toml").write_text(SHOP, encoding="utf-8")
-    file = answers(tmp_path, f'schema_version = 1\nrecipe = "shop.toml"\nmodel = "{tiny_model}"\nverify = false\n'
-                             'local_api = true\n')
-    result = in_keyring_session(tmp_path, RUN_HEARTH + f"""
-    first, again = hearth("provision", {str(file)!r}), hearth("provision", {str(file)!r})
-    from wizard.engine import EngineAuthError, EngineClient
-    from wizard.profiles import engine_for, load_profile
-    from wizard.settings_secrets import local_api_token
-
-    token = local_api_token(create=False)
-    with engine_for(load_profile("corner-shop")) as engine:
-        models = EngineClient("http://127.0.0.1:{port}/v1", api_key=token).list_models()
-        try:
-            EngineClient("http://127.0.0.1:{port}/v1", api_key="a-guess").list_models()
-            refused = False
-        except EngineAuthError:
-            refused = True
-        where = engine.base_url
-    print(json.dumps({{"first": first, "again": again, "models": models, "refused": refused, "where": where,
-                      "token": bool(token)}}))
-    """)
-    assert result["first"]["rc"] == 0, result["first"]["stderr"]
-    assert (f"Turned the local API on in Hearth's settings: http://127.0.0.1:{port}/v1, with the token kept in "
-            "this computer's keyring") in result["first"]["stderr"]
-    assert result["again"]["stdout"].startswith("Nothing to change")
-    assert result["token"] and result["models"] == [tiny_model.stem] and result["refused"]
-    assert result["where"] == f"http://127.0.0.1:{port}/v1"
-    assert load_settings().settings.local_api is True
-
-
-def test_local_api_without_any_keyring_is_a_plain_error_and_sets_up_nothing(tmp_path: Path, tiny_model: Path) -> None:
-    (tmp_path / "shop.toml").write_text(SHOP, encoding="utf-8")
-    file = answers(tmp_path, f'schema_version = 1\nrecipe = "shop.toml"\nmodel = "{tiny_model}"\nlocal_api = true\n')
-    env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")}
-    done = subprocess.run([sys.executable, "-m", "app", "provision", str(file)], cwd=REPO_ROOT, env=env, text=True,
-                          capture_output=True, timeout=120)
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "Error: The local API cannot be turned on: its token must be kept in this computer's keyring" in done.stderr
-    assert profiles() == [] and not hearth_paths().models.exists()
