@@ -12,8 +12,8 @@ It speaks the part of the Hub's protocol that downloads use, closely enough for
 
 Switches simulate a bad network: a dropped connection at byte N, a corrupted byte, a
 slow link, a stall, a forced status (401, 404, 500 …), a connection closed before any
-answer, a server that ignores Range requests. It counts every file byte it
-sends, so a test can prove a resumed download fetched only what was missing.
+answer, a server that ignores Range requests. It counts every file byte it hands to
+the socket, so a test can prove a resumed download fetched only what was missing.
 """
 
 from __future__ import annotations
@@ -413,8 +413,11 @@ class _HubHandler(BaseHTTPRequestHandler):
                 chunk = bytearray(entry.read(position, min(size, limit - position)))
                 if trouble.corrupt_at is not None and position <= trouble.corrupt_at < position + len(chunk):
                     chunk[trouble.corrupt_at - position] ^= 0xFF
-                self.wfile.write(chunk)
+                # Counted before it is written: once the client has the bytes, a test may look at
+                # the count (counted after, the client sometimes got there first). A write that
+                # fails is counted too: at most one chunk more than arrived.
                 mirror._count(entry.path, len(chunk))
+                self.wfile.write(chunk)
                 position += len(chunk)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
