@@ -4,14 +4,11 @@ own D-Bus session), the real tiny model, real processes."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.app.provision_support import REPO_ROOT, answers, hearth, profiles
+from tests.app.provision_support import REPO_ROOT, answers, hearth, in_keyring_session, needs_secret_service, profiles
 from wizard.paths import hearth_paths
 
 SHOP = '''schema_version = 1
@@ -29,43 +26,6 @@ secrets = ["mail_password", "mail_user"]
 [local_api]
 offered = true
 '''
-KEYRING_PASSWORD = "keyring password for tests"
-needs_secret_service = pytest.mark.skipif(
-    not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
-    reason="needs Debian packages dbus and gnome-keyring (packaging/debian-packages.txt)")
-
-
-def in_keyring_session(tmp_path: Path, script: str, **env: str) -> dict:
-    """Run ``script`` (Python, printing one JSON line last) with a real, unlocked Secret Service.
-
-    gnome-keyring runs in its own D-Bus session with a private home folder, so nothing reaches
-    the real keyring; Hearth's folders are the test's own (HEARTH_HOME).
-    """
-    import json
-    import textwrap
-
-    home = tmp_path / "session-home"
-    runtime = tmp_path / "session-runtime"
-    for folder in (home, runtime):
-        folder.mkdir(exist_ok=True)
-    runtime.chmod(0o700)
-    password = tmp_path / "keyring-password"
-    password.write_text(KEYRING_PASSWORD, encoding="utf-8")
-    child = {k: v for k, v in os.environ.items()
-             if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND",
-                          "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK")}
-    child.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / ".local" / "share"),
-                 XDG_CONFIG_HOME=str(home / ".config"), PYTHONPATH=str(REPO_ROOT))
-    child.update(env)
-    driver = tmp_path / "driver.py"
-    driver.write_text(textwrap.dedent(script), encoding="utf-8")
-    start = f"gnome-keyring-daemon --unlock --components=secrets < '{password}' > /dev/null"
-    done = subprocess.run(["dbus-run-session", "--", "sh", "-c", f'{start} && exec "$@"', "sh", sys.executable,
-                           str(driver)], capture_output=True, text=True, timeout=300, env=child, cwd=REPO_ROOT)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 RUN_HEARTH = """
     import json, subprocess, sys
     def hearth(*args):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_provision_command import in_keyring_session, needs_secret_service
+from tests.app.provision_support import in_keyring_session, needs_secret_service
 from tests.wizard.test_recipes_folders import as_unprivileged
 from wizard.gguf import read_gguf_header
 from wizard.paths import hearth_paths
