@@ -145,33 +145,47 @@ class ModelsPage(QWidget):
         item = self.model_list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
-    def remove_selected(self) -> None:
+    def remove_selected(self) -> TaskHandle | None:
+        """Ask, then delete the selected model's file off the UI thread (a big file takes a while to
+        give back to the disk); returns the task, or None when nothing is removed."""
         model_id = self.selected_id()
         if model_id is None:
-            return
+            return None
         try:
             model = self.registry.get(model_id)
         except HearthError as exc:
             show_error(self, exc)
-            return
-        if not ask(self, "Remove model", f"Delete {Path(model.path).name} from this computer?",
+            return None
+        name = Path(model.path).name
+        if not ask(self, "Remove model", f"Delete {name} from this computer?",
                    yes="Delete the model", informative=f"This gives back {human_bytes(model.size)}. You can "
                    "download it again later."):
-            return
-        try:
-            removal = self.registry.delete(model_id)
-        except OutsideModelsFolderError as exc:
-            if ask(self, "Remove model", exc.user_message, yes="Take it off the list, keep the file"):
-                self.registry.forget(model_id)
-                self.status.setText(f"{Path(model.path).name} is off the list; the file was kept.")
-        except HearthError as exc:
-            show_error(self, exc)
-        else:
-            self.status.setText(f"Removed {Path(model.path).name}: {human_bytes(removal.bytes_freed)} freed."
+            return None
+
+        def done(removal) -> None:
+            self.status.setText(f"Removed {name}: {human_bytes(removal.bytes_freed)} freed."
                                 if not removal.file_was_missing else
-                                f"Removed {Path(model.path).name} from the list (its file was already gone).")
-        self.refresh()
-        self.models_changed.emit()
+                                f"Removed {name} from the list (its file was already gone).")
+
+        def failed(exc: BaseException) -> None:
+            self.status.setText("")
+            if isinstance(exc, OutsideModelsFolderError):
+                if ask(self, "Remove model", exc.user_message, yes="Take it off the list, keep the file"):
+                    self.registry.forget(model_id)
+                    self.status.setText(f"{name} is off the list; the file was kept.")
+            else:
+                show_error(self, exc)
+
+        def finished() -> None:
+            self.refresh()
+            self.models_changed.emit()
+
+        self.remove_button.setEnabled(False)
+        self.status.setText(f"Removing {name}…")
+        handle = run_task(lambda _progress, _cancel: self.registry.delete(model_id), parent=self,
+                          name="remove model", on_success=done, on_error=failed, on_finished=finished)
+        self.tasks.append(handle)
+        return handle
 
     # ---- adding --------------------------------------------------------------------------
     def choose_model_file(self) -> None:

@@ -40,12 +40,13 @@ def test_remove_asks_then_deletes_the_file_and_shows_the_space_freed(installed_c
     assert page.model_list.count() == 1 and "98" in page.model_list.item(0).text()
     size = installed_copy.stat().st_size
 
-    page.remove_selected()  # the question is dismissed: nothing happens
+    assert page.remove_selected() is None  # the question is dismissed: nothing happens
     assert installed_copy.exists() and page.model_list.count() == 1
     assert "98.1 MB" in boxes.texts() or f"{size / 1e6:.1f} MB" in boxes.texts()
 
     boxes.answers.append("Delete the model")
-    page.remove_selected()
+    handle = page.remove_selected()  # the file is deleted off the UI thread
+    qtbot.waitUntil(lambda: not handle.running, timeout=10000)
     assert not installed_copy.exists() and not installed_copy.parent.exists()
     assert ModelRegistry().list() == [] and page.model_list.count() == 0
     assert f"{size / 1e6:.1f} MB freed" in page.status.text()
@@ -63,7 +64,8 @@ def test_add_a_model_file_checks_it_lists_it_and_never_deletes_it(tiny_model: Pa
     assert "Added" in page.status.text()
 
     boxes.answers += ["Delete the model", "Take it off the list, keep the file"]
-    page.remove_selected()  # outside Hearth's models folder: Hearth will not delete it
+    handle = page.remove_selected()  # outside Hearth's models folder: Hearth will not delete it
+    qtbot.waitUntil(lambda: not handle.running, timeout=10000)
     assert tiny_model.is_file() and ModelRegistry().list() == []
     assert "not in Hearth's models folder" in boxes.texts()
 
