@@ -52,12 +52,9 @@ class MessageWidget(QFrame):
         self.copy_button.setAccessibleName(f"Copy this message from {speaker}")
         self.copy_button.clicked.connect(self.copy_text)
         top.addWidget(self.copy_button)
+        self._top = top
         self.edit_button: QPushButton | None = None
-        if role == "user" and message_id is not None:
-            self.edit_button = QPushButton("Edit", self)
-            self.edit_button.setAccessibleName("Edit this message and send it again")
-            self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.message_id, self.text()))
-            top.addWidget(self.edit_button)
+        self.set_message_id(message_id)
         layout.addLayout(top)
         self.body = MarkdownView(self)
         self.body.setAccessibleName("Your message" if role == "user" else f"Answer from {speaker}")
@@ -68,6 +65,15 @@ class MessageWidget(QFrame):
         layout.addWidget(self.note)
         self.set_text(text)
         self.set_status(status)
+
+    def set_message_id(self, message_id: int | None) -> None:
+        """The saved message this one shows; a saved message of the person's can be edited."""
+        self.message_id = message_id
+        if self.role == "user" and message_id is not None and self.edit_button is None:
+            self.edit_button = QPushButton("Edit", self)
+            self.edit_button.setAccessibleName("Edit this message and send it again")
+            self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.message_id, self.text()))
+            self._top.addWidget(self.edit_button)
 
     def text(self) -> str:
         return self.body.markdown()
@@ -126,6 +132,11 @@ class MessageList(QScrollArea):
 
     def notices(self) -> list[NoticeWidget]:
         return [w for w in self._items() if isinstance(w, NoticeWidget)]
+
+    def remove_notices(self) -> None:
+        for notice in self.notices():
+            self._layout.removeWidget(notice)
+            notice.deleteLater()
 
     def add_message(self, **kwargs: object) -> MessageWidget:
         widget = MessageWidget(parent=self._column, **kwargs)

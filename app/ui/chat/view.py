@@ -175,6 +175,30 @@ class ChatView(QWidget):
                                       message_id=message.id, status=message.status)
         self.messages.scroll_to_bottom()
 
+    def _settle_messages(self) -> None:
+        """After an answer: give the shown messages their saved ids, texts and notes, drawing
+        again only what changed. Drawing a long conversation anew after every answer froze the
+        window for a moment; when the shown messages no longer line up with the saved ones
+        (the first answer after the greeting, an edit sent again), all are drawn again."""
+        self._streaming = None
+        try:
+            saved = [m for m in self.store.messages(self._conversation_id) if m.role != "system"] \
+                if self._conversation_id is not None else []
+        except ConversationNotFoundError:
+            saved = []
+        shown = self.messages.messages()
+        if not saved or len(shown) != len(saved) or any(
+                widget.role != message.role or (widget.message_id is not None and widget.message_id != message.id)
+                for widget, message in zip(shown, saved)):
+            self.render()
+            return
+        self.messages.remove_notices()
+        for widget, message in zip(shown, saved):
+            if widget.message_id is None:
+                widget.set_message_id(message.id)
+            widget.set_text(message.content)  # the same text again does nothing
+            widget.set_status(message.status)
+
     def _speaker(self, role: str) -> str:
         if role == "user":
             return self.setup.person_name or "You"
@@ -233,7 +257,7 @@ class ChatView(QWidget):
 
     def _reply_done(self, result: TurnResult) -> None:
         self._conversation_id = self.runner.session.conversation_id if self.runner.session else None
-        self.render()
+        self._settle_messages()
         for notice in result.notices:
             self.messages.add_notice(notice.message)
         if result.notices:

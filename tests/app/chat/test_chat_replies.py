@@ -109,3 +109,14 @@ def test_a_new_conversation_starts_empty_with_the_greeting(qtbot, chat) -> None:
     assert chat.conversation_id not in (None, first)
     assert len(chat.conversations.titles()) == 2
     assert chat.runner.state == READY
+
+
+def test_a_later_answer_leaves_the_earlier_messages_as_drawn(qtbot, chat) -> None:
+    ask(qtbot, chat, QUESTION)
+    earlier = chat.messages.messages()
+    ask(qtbot, chat, "And of Italy?")
+    shown = chat.messages.messages()
+    assert shown[:len(earlier)] == earlier  # the same widgets: nothing was drawn again
+    saved = chat.store.messages(chat.conversation_id)
+    assert [(w.role, w.message_id, w.text()) for w in shown] == [(m.role, m.id, m.content) for m in saved]
+    assert shown[-2].edit_button is not None  # the new question can be edited and sent again
