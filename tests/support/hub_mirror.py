@@ -415,9 +415,13 @@ class _HubHandler(BaseHTTPRequestHandler):
                     chunk[trouble.corrupt_at - position] ^= 0xFF
                 # Counted before it is written: once the client has the bytes, a test may look at
                 # the count (counted after, the client sometimes got there first). A write that
-                # fails is counted too: at most one chunk more than arrived.
+                # fails (the client is gone) is taken off again.
                 mirror._count(entry.path, len(chunk))
-                self.wfile.write(chunk)
+                try:
+                    self.wfile.write(chunk)
+                except OSError:
+                    mirror._count(entry.path, -len(chunk))
+                    raise
                 position += len(chunk)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
