@@ -8,7 +8,6 @@ engine code, and a window that appears at once matters more than those imports.
 from __future__ import annotations
 
 import logging
-
 from typing import TYPE_CHECKING
 
 # Only what the window needs to be drawn: PySide6 sets up each Qt class on its first use (1-4 ms
