@@ -55,7 +55,9 @@ def test_escape_stops_the_answer_and_keeps_what_was_written(qtbot, chat) -> None
     assert text and text.startswith("".join(shown)[:40])
     assert chat.runner.last_result.stopped
     answer = chat.messages.messages()[-1]
-    assert answer.note.isVisible() and "stopped before the end" in answer.note.text()
+    assert "stopped before the end" in answer.note.text()
+    # A message drawn anew is shown by its layout on the next pass of the event loop.
+    qtbot.waitUntil(answer.note.isVisible, timeout=5000)
 
 
 def test_regenerate_writes_the_last_answer_again(qtbot, chat) -> None:
