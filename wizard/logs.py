@@ -31,9 +31,22 @@ class _HeldRecords(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.records: deque[logging.LogRecord] = deque(maxlen=EARLY_LIMIT)
+        self.forward_to: logging.Handler | None = None  # the file, once open
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if self.forward_to is not None:  # a thread that took the root's handlers before this one left
+            self.forward_to.handle(record)
+        else:
+            self.records.append(record)
+
+    def hand_over(self, handler: logging.Handler, level: int) -> None:
+        """Give ``handler`` the records held so far (of ``level`` or above), then every later one."""
+        with self.lock:  # a thread that logs meanwhile waits, so its record comes after these
+            for record in self.records:
+                if record.levelno >= level:
+                    handler.handle(record)
+            self.records.clear()
+            self.forward_to = handler
 
 
 _held: _HeldRecords | None = None
@@ -87,9 +100,7 @@ def setup_logging(level: int = logging.INFO, *, log_file: Path | None = None) ->
             old.close()
     if _held is not None:
         root.removeHandler(_held)
-        for record in _held.records:
-            if record.levelno >= level:
-                handler.handle(record)
+        _held.hand_over(handler, level)
         _held = None
     root.addHandler(handler)
     root.setLevel(level)

@@ -110,3 +110,49 @@ def test_held_records_reach_the_file_when_the_process_ends_before_it_opened(tmp_
     assert result.returncode == 3, result.stderr
     log = (tmp_path / "home" / "logs" / "hearth.log").read_text(encoding="utf-8")
     assert "a crash before the first paint" in log
+
+
+def test_held_records_go_in_first_while_other_threads_still_log_through_the_held_handler(
+        held_then_cleaned, tmp_path: Path) -> None:
+    import threading
+
+    held = logs._held
+    assert held is not None
+    replaying = threading.Event()
+
+    class FirstMessage:
+        def __str__(self) -> str:  # formatted only once the held records are written to the file
+            replaying.set()
+            return "the first held record"
+
+    def record(message: object, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("hearth.test", logging.INFO, __file__, 0, message, args, None)
+
+    # Handed to the held handler itself: no other handler (pytest's) formats them early.
+    held.handle(record(FirstMessage()))
+    for number in range(3_000):
+        held.handle(record("held %d", number))
+    stop = threading.Event()
+
+    def keep_logging() -> None:  # a thread that took the root's handlers before setup_logging removed it
+        replaying.wait(10)
+        late = record("late")
+        while True:  # at least once, so after the held records began to be written
+            held.handle(late)
+            if stop.is_set():
+                break
+
+    threads = [threading.Thread(target=keep_logging, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        path = setup_logging(log_file=tmp_path / "hearth.log")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+    for handler in _file_handlers():
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert replaying.is_set()
+    assert 0 <= text.find("the first held record") < text.find("held 2999\n") < text.find("late\n")
