@@ -8,6 +8,8 @@ keyring. The setup window's side is tested in tests/app/settings/test_downloads_
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 import keyring
@@ -196,3 +198,82 @@ def test_a_mirror_that_never_answers_is_given_up_on_after_a_few_seconds_with_its
     with pytest.raises(httpx2.ConnectError):
         with_retries(refused, policy=policy, should_stop=lambda: None, on_wait=lambda s: None)
     assert len(tries) == policy.attempts + 1
+
+
+def busy_then_gone(answers: int) -> tuple[str, threading.Thread]:
+    """A real server that answers ``answers`` requests with 503 (closing each connection), then
+    stops listening: a connection after that is refused."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with listener:
+            for _ in range(answers):
+                connection, _ = listener.accept()
+                with connection:
+                    request = b""
+                    while b"\r\n\r\n" not in request and (piece := connection.recv(4096)):
+                        request += piece
+                    connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                                       b"Connection: close\r\n\r\n")
+
+    server = threading.Thread(target=serve, name="busy-then-gone", daemon=True)
+    server.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", server
+
+
+def test_a_server_that_answered_before_refusing_keeps_every_try() -> None:
+    from wizard.download import DownloadNetworkError, RetryPolicy
+    from wizard.download.hub_source import describe_remote_file
+
+    address, server = busy_then_gone(answers=2)
+    waits: list[float] = []
+
+    def waiting(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            server.join(5)  # both 503s sent and the server gone before the next try
+
+    policy = RetryPolicy(backoff=0.01, max_backoff=0.01)
+    with pytest.raises(DownloadNetworkError) as caught:
+        describe_remote_file(REPO, FILE, revision="main", endpoint=address, token=None, policy=policy,
+                             on_wait=waiting)
+    assert not server.is_alive()
+    assert len(waits) == policy.attempts > policy.unreachable_attempts
+    assert caught.value.user_message == "Hearth could not reach the download server."
+    assert "ConnectError" in caught.value.details
+    # It answered at that address, so the address is not what to check.
+    assert address not in caught.value.hint and "Settings" not in caught.value.hint
+
+
+def test_the_hint_says_where_the_unreachable_address_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx2
+    from huggingface_hub import constants
+
+    from wizard.download import DownloadNetworkError, RetryPolicy
+    from wizard.download.hub_source import HUGGING_FACE, describe_remote_file, plain_error
+
+    quick = RetryPolicy(backoff=0.01, max_backoff=0.01)
+    # A mirror Hearth was given: the setting, --endpoint or an answer file (it cannot tell which).
+    with pytest.raises(DownloadNetworkError) as given:
+        describe_remote_file(REPO, FILE, revision="main", endpoint=CLOSED, token=None, policy=quick)
+    assert given.value.hint == (f"Check your internet connection, and that {CLOSED} is the right address of the "
+                                "download mirror (set in Settings → Downloads, or by --endpoint or an answer "
+                                "file), then try again.")
+    assert given.value.details.startswith(f"{CLOSED}: ConnectError")
+
+    # No mirror given: huggingface_hub's endpoint, here HF_ENDPOINT (tests/conftest.py sets it).
+    other = "http://127.0.0.1:7"
+    monkeypatch.setattr(constants, "ENDPOINT", other)
+    with pytest.raises(DownloadNetworkError) as from_env:
+        describe_remote_file(REPO, FILE, revision="main", endpoint=None, token=None, policy=quick)
+    assert other in from_env.value.hint and "HF_ENDPOINT environment variable" in from_env.value.hint
+    assert "Settings" not in from_env.value.hint
+    assert from_env.value.details.startswith(f"{other}: ConnectError")
+
+    # Hugging Face itself: its address is not in question, only the connection.
+    refused = pytest.raises(httpx2.ConnectError, httpx2.get, CLOSED, timeout=2.0).value
+    monkeypatch.setattr(constants, "ENDPOINT", HUGGING_FACE)
+    default = plain_error(refused, repo_id=REPO, filename=FILE, revision="main", token_given=False)
+    assert isinstance(default, DownloadNetworkError)
+    assert default.hint == DownloadNetworkError.default_hint
+    assert default.details.startswith(f"{HUGGING_FACE}: ConnectError")

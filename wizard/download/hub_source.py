@@ -6,7 +6,9 @@ mapped here to plain Hearth errors. The bytes themselves are moved by ``transfer
 
 A dropped connection, a timeout or a 5xx/429 answer to these two small requests is tried
 again with the same backoff as the transfer (huggingface_hub's own retry cannot be
-cancelled, so it is left off); a refusal (401, 403, 404) is not.
+cancelled, so it is left off); a refusal (401, 403, 404) is not. A server that has not
+answered anything yet for this download (a mistyped mirror address, say) is given up on
+sooner.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx2
-from huggingface_hub import HfApi, get_hf_file_metadata, hf_hub_url
+from huggingface_hub import HfApi, constants, get_hf_file_metadata, hf_hub_url
 from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.errors import (
     GatedRepoError,
@@ -35,6 +37,7 @@ from wizard.download.retry import RETRY_STATUSES, RetryPolicy, StopCheck, never_
 log = logging.getLogger(__name__)
 
 METADATA_TIMEOUT = 20.0
+HUGGING_FACE = "https://huggingface.co"  # huggingface_hub's endpoint when HF_ENDPOINT is not set
 T = TypeVar("T")
 
 
@@ -69,9 +72,21 @@ def hub_headers(token: str | None) -> dict[str, str]:
     return headers
 
 
+@dataclass
+class ServerContact:
+    """Whether the download server has answered at all during one download (an error status counts)."""
+
+    reached: bool = False
+
+
 def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
-                token_given: bool, endpoint: str | None = None) -> Exception:
-    """The Hearth error to show for an error from huggingface_hub or the HTTP client."""
+                token_given: bool, endpoint: str | None = None, reached: bool = False) -> Exception:
+    """The Hearth error to show for an error from huggingface_hub or the HTTP client.
+
+    ``endpoint``: the mirror asked (``None``: huggingface_hub's own, ``HF_ENDPOINT`` or
+    huggingface.co); ``reached``: the server answered something earlier in this download,
+    so a failed connection is not blamed on its address.
+    """
     details = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, GatedRepoError):
         return AccessDeniedError(
@@ -107,11 +122,27 @@ def plain_error(exc: Exception, *, repo_id: str, filename: str, revision: str,
         return DownloadNetworkError("Hearth is set to work offline, so it did not download anything.",
                                     hint="Unset HF_HUB_OFFLINE to allow downloads.", details=details)
     if isinstance(exc, httpx2.TransportError | OSError):
-        where = (f"Check your internet connection and the download mirror's address in Settings → "
-                 f"Downloads ({endpoint}), then try again." if endpoint and never_reached(exc) else None)
-        return DownloadNetworkError("Hearth could not reach the download server.", hint=where,
-                                    details=f"{endpoint or 'huggingface.co'}: {details}")
+        address = endpoint or constants.ENDPOINT
+        hint = address_hint(endpoint) if never_reached(exc) and not reached else None
+        return DownloadNetworkError("Hearth could not reach the download server.", hint=hint,
+                                    details=f"{address}: {details}")
     return exc
+
+
+def address_hint(endpoint: str | None) -> str | None:
+    """What to check when no connection could be made, by where the server's address came from.
+
+    Hearth is told a mirror by Settings → Downloads, a command's --endpoint or an answer file
+    (it cannot tell which here); without one, huggingface_hub uses ``HF_ENDPOINT`` if it was set.
+    """
+    if endpoint:
+        return (f"Check your internet connection, and that {endpoint} is the right address of the "
+                "download mirror (set in Settings → Downloads, or by --endpoint or an answer file), "
+                "then try again.")
+    if constants.ENDPOINT.rstrip("/") != HUGGING_FACE:
+        return (f"Check your internet connection, and that {constants.ENDPOINT} is the right address "
+                "of the download server (the HF_ENDPOINT environment variable chose it), then try again.")
+    return None
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -129,25 +160,29 @@ def never_reached(exc: BaseException) -> bool:
 
 
 def with_retries(call: Callable[[], T], *, policy: RetryPolicy, should_stop: StopCheck,
-                 on_wait: Callable[[float], None], answered_before: bool = True) -> T:
+                 on_wait: Callable[[float], None], contact: ServerContact | None = None) -> T:
     """``call()``, tried again after a passing failure (see :func:`worth_retrying`).
 
-    ``answered_before``: False for the first request of a download; while the server has then
-    never been reached, it is given up on after ``policy.unreachable_attempts``.
+    ``contact``: shared by the requests of one download (``None``: the server is known to
+    have answered). While it has not been reached (no answer of any kind, not even an error
+    status), it is given up on after ``policy.unreachable_attempts`` retries, not
+    ``policy.attempts``. Any answer, or a failure other than a failed connection, sets it.
 
     Raises:
         DownloadCancelled: stopped while waiting to try again.
         Exception: the last failure, once ``policy.attempts`` are used up, or one not worth retrying.
     """
+    if contact is None:
+        contact = ServerContact(reached=True)
     failures = 0
     while True:
         try:
-            return call()
+            result = call()
         except Exception as exc:
             failures += 1
-            unreachable = not answered_before and never_reached(exc)
-            if not worth_retrying(exc) or failures > (policy.unreachable_attempts if unreachable
-                                                      else policy.attempts):
+            contact.reached = contact.reached or not never_reached(exc)
+            limit = policy.attempts if contact.reached else policy.unreachable_attempts
+            if not worth_retrying(exc) or failures > limit:
                 raise
             wait = policy.wait_after(failures)
             log.info("metadata request failed (%s: %s); try %d in %.1f s", type(exc).__name__, exc,
@@ -155,6 +190,9 @@ def with_retries(call: Callable[[], T], *, policy: RetryPolicy, should_stop: Sto
             on_wait(wait)
             if sleep_unless_stopped(wait, should_stop):
                 raise DownloadCancelled("The download was stopped before it began.") from exc
+        else:
+            contact.reached = True
+            return result
 
 
 def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint: str | None,
@@ -175,11 +213,12 @@ def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint
     context = dict(repo_id=repo_id, filename=filename, revision=revision, token_given=bool(token),
                    endpoint=endpoint)
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
-    retrying = dict(policy=policy, should_stop=should_stop, on_wait=on_wait)
+    contact = ServerContact()
+    retrying = dict(policy=policy, should_stop=should_stop, on_wait=on_wait, contact=contact)
     try:
         meta = with_retries(lambda: get_hf_file_metadata(
             url, token=token or False, endpoint=endpoint, timeout=METADATA_TIMEOUT, library_name="hearth",
-            library_version=__version__), answered_before=False, **retrying)
+            library_version=__version__), **retrying)
         commit = meta.commit_hash or revision
         api = HfApi(endpoint=endpoint, token=token or False, library_name="hearth",
                     library_version=__version__)
@@ -187,7 +226,7 @@ def describe_remote_file(repo_id: str, filename: str, *, revision: str, endpoint
     except DownloadCancelled:
         raise
     except Exception as exc:  # mapped below; anything unexpected is re-raised as is
-        mapped = plain_error(exc, **context)
+        mapped = plain_error(exc, **context, reached=contact.reached)
         if mapped is exc:
             raise
         raise mapped from exc

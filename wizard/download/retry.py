@@ -12,11 +12,13 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. ``attempts`` counts failures in a row without any new byte."""
+    """How hard to try. ``attempts`` counts retries after failures in a row without any new byte
+    (so up to ``attempts + 1`` tries)."""
 
     attempts: int = 8
     # A server not reached even once for this download (refused, no such name: a mistyped mirror
-    # address, say) is given up on after this many tries (~7 s of waits, not the 2 minutes of 8).
+    # address, say) is given up on after this many retries, so 4 tries (~7 s of waits, not the
+    # ~2 minutes of 8 retries).
     unreachable_attempts: int = 3
     backoff: float = 1.0  # first wait in seconds, doubled after each failure
     max_backoff: float = 30.0
