@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -115,20 +116,34 @@ def run_task(
     if app is not None:
         signals.moveToThread(app.thread())
     signals.finished.connect(handle._mark_delivered)  # first, so on_finished already sees it over
-    if on_progress is not None:
-        signals.progressed.connect(on_progress)
-    if on_success is not None:
-        signals.succeeded.connect(on_success)
-    if on_error is not None:
-        signals.failed.connect(on_error)
-    else:
-        signals.failed.connect(lambda exc: _show_error(parent, exc))
-    if on_finished is not None:
-        signals.finished.connect(on_finished)
+    for signal, callback in ((signals.progressed, on_progress), (signals.succeeded, on_success),
+                             (signals.failed, on_error), (signals.finished, on_finished)):
+        if callback is not None:
+            signal.connect(_while_alive(parent, callback, handle.name))
+    if on_error is None:
+        signals.failed.connect(lambda exc: _show_error(parent if _alive(parent) else None, exc))
     signals.finished.connect(lambda: _running.discard(handle))
     _running.add(handle)
     (pool or QThreadPool.globalInstance()).start(_Runner(work, handle))
     return handle
+
+
+def _alive(widget: QWidget | None) -> bool:
+    return widget is not None and shiboken6.isValid(widget)
+
+
+def _while_alive(parent: QWidget | None, callback: Callable[..., None], name: str) -> Callable[..., None]:
+    """``callback``, skipped once ``parent`` is deleted (a window closed while its task ran on)."""
+    if parent is None:
+        return callback
+
+    def call(*args: Any) -> None:
+        if _alive(parent):
+            callback(*args)
+        else:
+            log.debug("task %r: its window closed before it finished; %s skipped", name,
+                      getattr(callback, "__name__", "a callback"))
+    return call
 
 
 def cancel_all_and_wait(timeout: float = 5.0) -> bool:

@@ -6,8 +6,9 @@ import threading
 import time
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QThread, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.tasks import cancel_all_and_wait, run_task
 from wizard.errors import HearthError
@@ -57,6 +58,31 @@ def test_without_on_error_the_error_dialog_is_shown(qtbot, monkeypatch) -> None:
     run_task(work)
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert isinstance(shown[0], ValueError)
+
+
+def test_a_window_closed_while_its_task_runs_gets_no_callbacks_but_an_error_is_still_shown(
+        qtbot, monkeypatch) -> None:
+    shown: list[tuple[object, BaseException]] = []
+    monkeypatch.setattr("app.error_dialog.show_error", lambda parent, exc: shown.append((parent, exc)))
+    release = threading.Event()
+    window = QWidget()
+    label = QLabel("waiting", window)
+    called: list[str] = []
+
+    def work(progress, cancel):
+        release.wait(10)
+        progress(1)
+        raise ValueError("boom")
+
+    handle = run_task(work, parent=window, on_progress=lambda _p: label.setText("progress"),
+                      on_finished=lambda: called.append("finished"))
+    window.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(window), timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: not handle.running and bool(shown), timeout=5000)
+    assert called == []  # label.setText would have raised: the label is gone with its window
+    [(parent, exc)] = shown
+    assert parent is None and isinstance(exc, ValueError)  # nothing is lost: shown on its own
 
 
 def test_cancel_stops_the_work_and_the_window_never_freezes(qtbot) -> None:

@@ -139,7 +139,8 @@ class ModelsPage(QWidget):
         self._enable()
 
     def _enable(self) -> None:
-        self.remove_button.setEnabled(self.model_list.currentItem() is not None)
+        removing = any(task.running and task.name == "remove model" for task in self.tasks)
+        self.remove_button.setEnabled(self.model_list.currentItem() is not None and not removing)
 
     def selected_id(self) -> str | None:
         item = self.model_list.currentItem()

@@ -7,8 +7,11 @@ import socket
 from pathlib import Path
 
 import pytest
+import shiboken6
+from PySide6.QtCore import Qt
 
 from app.ui.settings import SettingsDialog
+from wizard.download.partial import FileLock
 from wizard.engine import LoadPlan, LocalEngine
 from wizard.models import ModelRegistry, ModelSource, register_file
 from wizard.paths import hearth_paths, recipes_dir
@@ -51,6 +54,39 @@ def test_remove_asks_then_deletes_the_file_and_shows_the_space_freed(installed_c
     assert ModelRegistry().list() == [] and page.model_list.count() == 0
     assert f"{size / 1e6:.1f} MB freed" in page.status.text()
     assert not page.remove_button.isEnabled()
+
+
+def test_settings_can_close_while_a_model_is_being_removed(installed_copy: Path, qtbot, boxes,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ui.settings import models_page
+
+    window = SettingsDialog()  # as the main window opens it: deleted when closed
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.show()
+    page = window.models
+    registry = ModelRegistry()
+    busy = FileLock(registry.file.with_name(registry.file.name + ".lock"))  # another Hearth writing the list
+    asked = models_page.ask
+
+    def yes_then_busy(*args, **kwargs) -> bool:  # the removal then waits for the list
+        answer = asked(*args, **kwargs)
+        busy.__enter__()
+        return answer
+
+    monkeypatch.setattr(models_page, "ask", yes_then_busy)
+    boxes.answers.append("Delete the model")
+    try:
+        handle = page.remove_selected()
+        assert page.status.text().startswith("Removing ") and not page.remove_button.isEnabled()
+        page.model_list.setCurrentRow(0)  # choosing again does not offer a second removal meanwhile
+        assert not page.remove_button.isEnabled()
+        window.close()  # deleted: the removal's outcome has no window to show in
+        qtbot.waitUntil(lambda: not shiboken6.isValid(page), timeout=5000)
+        assert handle.running
+    finally:
+        busy.__exit__(None, None, None)
+    qtbot.waitUntil(lambda: not handle.running, timeout=15000)
+    assert not installed_copy.exists() and registry.list() == []
 
 
 def test_add_a_model_file_checks_it_lists_it_and_never_deletes_it(tiny_model: Path, qtbot, boxes,
