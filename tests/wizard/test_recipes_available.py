@@ -6,16 +6,19 @@ and a real model pack exported and imported with Hearth's own code.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from tests.support.unprivileged import call_without_permission_override
 from wizard.engine.plan import LoadPlan
 from wizard.models import ModelSource, register_file
 from wizard.packs import export_pack, import_pack
 from wizard.paths import hearth_paths
 from wizard.profiles import save_profile
 from wizard.recipes import (
+    AvailableRecipes,
     available_recipes,
     load_recipe,
     shipped_recipe_files,
@@ -66,7 +69,7 @@ def test_the_shipped_recipes_come_first_then_the_added_ones() -> None:
     assert [loaded.recipe.source for loaded in found.added] == [diary, letters]
     assert all(found.is_added(loaded) for loaded in found.added)
     assert not any(found.is_added(loaded) for loaded in found.shipped)
-    assert found.unusable == ()
+    assert found.unusable == () and found.folder_problem is None
 
 
 def test_nothing_added_is_just_the_shipped_recipes() -> None:
@@ -128,6 +131,29 @@ def test_hostile_added_files_never_stop_the_list() -> None:
     assert "not written the way recipes are" in reasons["not-toml.toml"]
     assert "nested too deeply" in reasons["nested.toml"]
     assert "hooks" in reasons["runs-code.toml"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folder permissions are POSIX modes here")
+def test_a_folder_that_cannot_be_looked_in_is_a_folder_problem_not_a_recipe() -> None:
+    added("diary-helper.toml", RECIPE.format(id="diary-helper", name="Diary helper"))
+    folder = user_recipes_dir()
+    folder.chmod(0)
+    try:
+        found = call_without_permission_override("wizard.recipes", "available_recipes")
+    finally:
+        folder.chmod(0o755)
+
+    assert isinstance(found, AvailableRecipes)
+    assert ids(found.all) == ids(shipped_recipes())
+    assert found.unusable == ()
+    problem = found.folder_problem
+    assert problem is not None and problem.path == folder
+    assert problem.message == ("Hearth could not look in the folder of recipes added on this computer, "
+                               "so none of them are shown.")
+    assert str(folder) in problem.hint and "look again" in problem.hint
+    assert problem.details.startswith("PermissionError: ")
+    again = call_without_permission_override("wizard.recipes", "available_recipes")
+    assert again.folder_problem is None and ids(again.added) == ["diary-helper"]  # readable again: it is back
 
 
 def test_an_added_recipe_with_a_shipped_id_but_other_words_is_offered_as_added() -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from wizard.paths import hearth_paths, recipes_dir
-from wizard.recipes.available import AvailableRecipes, UnusableRecipe, available_recipes
+from wizard.recipes.available import AvailableRecipes, FolderProblem, UnusableRecipe, available_recipes
 from wizard.recipes.load import LoadedRecipe, load_recipe, parse_recipe_bytes, parse_recipe_text
 from wizard.recipes.problems import RecipeError, RecipeProblem
 from wizard.recipes.schema import SCHEMA_VERSION, Recipe
 
 NOT_RECIPES = frozenset({"catalog.toml"})
 
-__all__ = ["SCHEMA_VERSION", "AvailableRecipes", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
+__all__ = ["SCHEMA_VERSION", "AvailableRecipes", "FolderProblem", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
            "UnusableRecipe", "available_recipes", "load_recipe", "parse_recipe_bytes", "parse_recipe_text",
            "shipped_recipe_files", "shipped_recipes", "user_recipe_files", "user_recipes_dir"]
 

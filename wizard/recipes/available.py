@@ -3,7 +3,9 @@
 Added recipes (``<data>/recipes``, where a model pack's recipes are installed, or a file
 put there by hand) are checked one by one. A file that cannot be used (broken, not a
 recipe, far too big, unreadable) never stops the list: it is left out and reported in
-:attr:`AvailableRecipes.unusable` with a plain reason, so the window can say so.
+:attr:`AvailableRecipes.unusable` with a plain reason, so the window can say so. A folder
+that cannot be looked in at all (no permission) is not a recipe: it is reported in
+:attr:`AvailableRecipes.folder_problem`, and the shipped recipes are still offered.
 
 An added recipe that is the same as a shipped one (a pack made from an assistant set up
 with a shipped recipe brings it back as ``id-from-pack.toml``, with the shipped id) is
@@ -13,6 +15,7 @@ left out too: it would only be a second card looking exactly like the first.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,12 +37,23 @@ class UnusableRecipe:
 
 
 @dataclass(frozen=True)
+class FolderProblem:
+    """The folder of added recipes could not be looked in, so none of its recipes are offered."""
+
+    path: Path
+    message: str  # what happened, one plain sentence
+    hint: str  # what to do about it
+    details: str = ""  # the system's error, for a "details" expander or the log
+
+
+@dataclass(frozen=True)
 class AvailableRecipes:
     """The recipes to offer, shipped first, and the added files that were left out."""
 
     shipped: tuple[LoadedRecipe, ...] = ()
     added: tuple[LoadedRecipe, ...] = ()
     unusable: tuple[UnusableRecipe, ...] = ()
+    folder_problem: FolderProblem | None = None
 
     @property
     def all(self) -> tuple[LoadedRecipe, ...]:
@@ -55,18 +69,26 @@ def available_recipes(*, home: Path | None = None) -> AvailableRecipes:
 
     Raises:
         RecipeError, HearthFileError: a *shipped* recipe is broken (a bug in Hearth). An
-            added file never raises: it is reported in ``unusable``.
+            added file never raises: it is reported in ``unusable``; a folder of added
+            recipes that cannot be looked in is reported in ``folder_problem``.
     """
     from wizard.recipes import shipped_recipes, user_recipe_files, user_recipes_dir
 
     shipped = tuple(shipped_recipes())
+    folder = user_recipes_dir()
     try:
+        if folder.is_dir():
+            with os.scandir(folder):  # opened first: a glob quietly finds nothing in a folder it may not read
+                pass
         files = user_recipe_files()
     except OSError as exc:
-        folder = user_recipes_dir()
         log.warning("could not list the added recipes in %s: %s", folder, exc)
-        return AvailableRecipes(shipped, (), (UnusableRecipe(
-            folder, "Hearth could not look in the folder of recipes added on this computer.", str(exc)),))
+        return AvailableRecipes(shipped, folder_problem=FolderProblem(
+            folder, "Hearth could not look in the folder of recipes added on this computer, so none of "
+                    "them are shown.",
+            f"Check that your user account may open the folder {folder}, then look again. "
+            "The recipes that come with Hearth can still be chosen.",
+            f"{type(exc).__name__}: {exc}"))
     added: list[LoadedRecipe] = []
     unusable: list[UnusableRecipe] = []
     for path in files:
