@@ -34,6 +34,7 @@ from wizard.errors import HearthError
 if TYPE_CHECKING:  # wizard.recommend (fit, catalog ranking) loads when the page is first shown
     from app.ui.setup.model_choice import PackChoice
     from wizard.packs import PackRecipe
+    from wizard.recipes import LoadedRecipe
     from wizard.recommend import Recommendation
 
 PACKS_AVAILABLE = importlib.util.find_spec("wizard.packs") is not None
@@ -216,11 +217,10 @@ class ModelPage(SetupPage):
         self._show_pack_note()
 
     def _show_pack_note(self) -> None:
-        """Name the assistants the pack installed (other than the one chosen): they are offered after Back."""
-        current = self.answers.recipe.recipe if self.answers.recipe is not None else None
-        names = list(dict.fromkeys(
-            recipe.name for recipe in self._pack_recipes
-            if current is None or (recipe.id, recipe.name) != (current.id, current.name)))
+        """Name the assistants the pack installed that the purpose page offers (other than the one chosen)."""
+        current = self.answers.recipe.recipe.source if self.answers.recipe is not None else None
+        names = list(dict.fromkeys(loaded.recipe.name for loaded in self._offered_from_pack()
+                                   if loaded.recipe.source != current))
         if not names:
             self.pack_note.clear()
             self.pack_note.setVisible(False)
@@ -233,6 +233,17 @@ class ModelPage(SetupPage):
             text = f"This model pack also brought the assistants {listed}. Go back to choose one of them."
         self.pack_note.setText(text)
         self.pack_note.setVisible(True)
+
+    def _offered_from_pack(self) -> list[LoadedRecipe]:
+        """The pack's recipes the purpose page shows as cards (not a copy of a shipped one, nor a broken file)."""
+        if not self._pack_recipes:
+            return []
+        try:
+            added = self.services.recipes().added
+        except HearthError:  # a shipped recipe is broken: the purpose page says so
+            return []
+        installed = {recipe.path for recipe in self._pack_recipes}
+        return [loaded for loaded in added if loaded.recipe.source in installed]
 
     def _local_finished(self) -> None:
         self._set_busy(False)

@@ -13,10 +13,9 @@ from collections import Counter
 from PySide6.QtWidgets import QButtonGroup, QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from app.ui.setup.base import SetupPage
-from app.ui.setup.state import as_available
 from app.ui.widgets import ChoiceCard, InlineError
 from wizard.errors import HearthError
-from wizard.recipes import LoadedRecipe, UnusableRecipe
+from wizard.recipes import AvailableRecipes, LoadedRecipe
 
 ADDED_HINT = "Added on this computer"
 
@@ -36,6 +35,7 @@ class PurposePage(SetupPage):
         self.cards: list[tuple[ChoiceCard, LoadedRecipe]] = []
         self._offered: list[tuple[LoadedRecipe, bool]] = []  # (recipe, added on this computer)
         self._watching = False
+        self._just_loaded = False
         self.error = InlineError(self)
         self.error.retry_requested.connect(self._load)
         self.body.addWidget(self.error)
@@ -56,6 +56,7 @@ class PurposePage(SetupPage):
 
     def initializePage(self) -> None:  # noqa: N802 (Qt's name)
         self._load()
+        self._just_loaded = True  # QWizard emits currentIdChanged right after: no second read for it
         if not self._watching:  # Back does not call initializePage: read them again when shown that way too
             self.wizard().currentIdChanged.connect(self._shown)
             self._watching = True
@@ -63,21 +64,22 @@ class PurposePage(SetupPage):
         (checked or (self.cards[0][0].radio if self.cards else self)).setFocus()
 
     def _shown(self, _page_id: int) -> None:
+        just_loaded, self._just_loaded = self._just_loaded, False
         wizard = self.wizard()
-        if wizard is not None and wizard.currentPage() is self:
+        if wizard is not None and wizard.currentPage() is self and not just_loaded:
             self._load()
 
     def _load(self) -> None:
         self.error.clear()
         try:
-            found = as_available(self.services.recipes())
+            found = self.services.recipes()
         except HearthError as exc:
             self.error.show_error(exc, can_retry=True)
             return
         offered = [(loaded, found.is_added(loaded)) for loaded in found.all]
         if offered != self._offered:
             self._show_cards(offered)
-        self._note_left_out(found.unusable)
+        self._note_left_out(found)
 
     def _show_cards(self, offered: list[tuple[LoadedRecipe, bool]]) -> None:
         """Replace the cards, keeping the recipe chosen (when it is still offered)."""
@@ -115,7 +117,12 @@ class PurposePage(SetupPage):
         self.group.addButton(card.radio)
         return card
 
-    def _note_left_out(self, unusable: tuple[UnusableRecipe, ...]) -> None:
+    def _note_left_out(self, found: AvailableRecipes) -> None:
+        problem, unusable = found.folder_problem, found.unusable
+        if problem is not None:
+            self.left_out.show_text(problem.message, problem.hint,
+                                    "\n".join(filter(None, [str(problem.path), problem.details])), can_retry=True)
+            return
         if not unusable:
             self.left_out.clear()
             return

@@ -35,20 +35,14 @@ class SetupServices:
 
     The defaults are the real ones; tests pass their own catalog (one that lists the
     tiny test model) and the local mirror's address. Nothing else is replaced.
-    ``recipes`` gives :class:`AvailableRecipes` (shipped, added here, left out) or a plain
-    list, whose recipes are all shown as shipped ones.
+    ``recipes`` gives :class:`AvailableRecipes` (shipped, added here, left out).
     """
 
     catalog: Callable[[], Catalog] = load_catalog
-    recipes: Callable[[], AvailableRecipes | list[LoadedRecipe]] = available_recipes
+    recipes: Callable[[], AvailableRecipes] = available_recipes
     probe: Callable[[], HardwareProfile] = probe_hardware
     endpoint: str | None = field(default_factory=default_endpoint)
     models_dir: Path | None = None  # None: hearth_paths().models
-
-
-def as_available(found: AvailableRecipes | list[LoadedRecipe]) -> AvailableRecipes:
-    """What ``SetupServices.recipes`` returned, as :class:`AvailableRecipes`."""
-    return found if isinstance(found, AvailableRecipes) else AvailableRecipes(shipped=tuple(found))
 
 
 @dataclass(frozen=True)

@@ -13,31 +13,15 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QAbstractSlider,
-    QAbstractSpinBox,
-    QApplication,
-    QComboBox,
-    QLineEdit,
-    QListView,
-    QPlainTextEdit,
-    QTableView,
-    QTabBar,
-    QTextEdit,
-    QTreeView,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication
 
 from app.error_dialog import show_error
 from app.ui.setup import SetupServices, SetupWizard
 from tests.app.chat.conftest import QUESTION, ask, make_profile, open_main_window, wait_ready
 from tests.app.setup.conftest import click_next
+from tests.support.qt_walk import unnamed
 from wizard.errors import HearthError
-from wizard.recipes import parse_recipe_text
-
-INTERACTIVE = (QAbstractButton, QLineEdit, QTextEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox,
-               QAbstractSlider, QListView, QTreeView, QTableView, QTabBar)
+from wizard.recipes import AvailableRecipes, parse_recipe_text
 
 # A recipe with a documents folder, a tool that writes, and a secret: the personalise page
 # then shows every kind of control it has.
@@ -60,19 +44,6 @@ name = "shop-mail"
 purpose = "Read the shop's mailbox."
 secrets = ["mail_password"]
 """
-
-
-def unnamed(root: QWidget, where: str) -> list[str]:
-    """Every interactive widget in ``root`` (itself included; shown or not) without an accessible name."""
-    found = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if isinstance(widget, INTERACTIVE) and not widget.accessibleName():
-            chain, parent = [], widget
-            while parent is not None and parent is not root:
-                chain.append(type(parent).__name__ + (f"({parent.objectName()})" if parent.objectName() else ""))
-                parent = parent.parentWidget()
-            found.append(f"{where}: " + " < ".join(chain))
-    return found
 
 
 def check_modal_while_open(qtbot, open_it, where: str) -> list[str]:
@@ -150,7 +121,8 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, tiny_model: Path
     documents, notes = tmp_path / "documents", tmp_path / "notes"
     documents.mkdir()
     recipe = parse_recipe_text(FULL_RECIPE.format(documents=documents.as_posix(), notes=notes.as_posix()))
-    wizard = SetupWizard(services=SetupServices(recipes=lambda: [recipe], endpoint=hub_mirror.url))
+    services = SetupServices(recipes=lambda: AvailableRecipes(shipped=(recipe,)), endpoint=hub_mirror.url)
+    wizard = SetupWizard(services=services)
     qtbot.addWidget(wizard)
     wizard.show()
     missing += unnamed(wizard, "wizard: welcome")

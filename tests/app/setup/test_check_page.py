@@ -14,6 +14,7 @@ from app.ui.setup import SetupWizard
 from app.ui.setup.check import ModelDoesNotFitError, check_model, memory_sentence
 from app.ui.setup.profile import finish_setup, read_setup
 from tests.app.setup.conftest import RECIPE, click_next, engine_children, next_enabled, walk_to_model_page
+from tests.support.qt_walk import wait_idle
 from wizard.engine import LoadPlan
 from wizard.models import ModelRegistry, ModelSource, register_file
 from wizard.paths import hearth_paths
@@ -21,10 +22,6 @@ from wizard.recipes import load_recipe, shipped_recipe_files
 from wizard.verify import verify_model
 
 MiB = 2**20
-
-
-def wait_idle(qtbot, page) -> None:
-    qtbot.waitUntil(lambda: not page.running_tasks(), timeout=30_000)
 
 
 def installed_tiny_model(tiny_model: Path) -> Path:

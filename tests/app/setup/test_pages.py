@@ -13,8 +13,9 @@ from app.ui.setup.model_choice import plan_model_file
 from app.ui.setup.profile import finish_setup, narrow_recipe, read_setup
 from app.ui.setup.state import SetupServices
 from tests.app.setup.conftest import TINY_ID, click_next, next_enabled, walk_to_model_page
+from tests.support.qt_walk import wait_idle
 from wizard.hardware import probe_hardware
-from wizard.recipes import load_recipe, parse_recipe_text, shipped_recipe_files
+from wizard.recipes import AvailableRecipes, load_recipe, parse_recipe_text, shipped_recipe_files
 from wizard.recipes.plan import read_profile
 from wizard.secrets import SessionSecrets, get_secret
 
@@ -34,11 +35,6 @@ name = "shop-mail"
 purpose = "Read the shop's mailbox."
 secrets = ["mail_password"]
 """
-
-
-def wait_idle(qtbot, page) -> None:
-    qtbot.waitUntil(lambda: not page.running_tasks(), timeout=30_000)
-    qtbot.wait(50)  # the task's last callbacks are queued on the UI thread
 
 
 def test_next_waits_for_each_required_answer(qtbot, wizard: SetupWizard) -> None:
@@ -103,7 +99,7 @@ def test_back_keeps_what_was_typed_and_chosen(qtbot, wizard: SetupWizard, tiny_m
 
 def _wizard_with_secret_recipe(qtbot, services: SetupServices, tiny_model: Path) -> SetupWizard:
     loaded = parse_recipe_text(SECRET_RECIPE)
-    services.recipes = lambda: [loaded]
+    services.recipes = lambda: AvailableRecipes(shipped=(loaded,))
     wizard = SetupWizard(services=services)
     qtbot.addWidget(wizard)
     wizard.show()
