@@ -50,6 +50,9 @@ def set_window_icon(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
+LAST_THEME_KEY = "appearance/last-theme"  # in window.ini, a copy; settings.toml says what is chosen
+
+
 def run_gui(argv: list[str], *, open_log: Callable[[], object] | None = None) -> int:
     """Show the main window and run the event loop until it closes.
 
@@ -72,9 +75,6 @@ def run_gui(argv: list[str], *, open_log: Callable[[], object] | None = None) ->
     window.show()
     log.info("Main window shown")
     return app.exec()
-
-
-LAST_THEME_KEY = "appearance/last-theme"  # in window.ini, a copy; settings.toml says what is chosen
 
 
 def _after_first_paint(app: QApplication, open_log: Callable[[], object] | None) -> None:

@@ -12,6 +12,7 @@ from wizard.secrets import HUB_TOKEN, NoSecureStorageError, SessionSecrets, dele
 REMOTE_ENGINE_KEY = ("engine", "remote-key")  # (owner, name) in wizard.secrets
 LOCAL_API_TOKEN = ("local-api", "token")
 
+
 def _get(key: tuple[str, str], session: SessionSecrets | None) -> str | None:
     if session is None:
         return get_secret(*key)

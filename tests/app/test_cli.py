@@ -113,25 +113,43 @@ def test_a_log_folder_that_cannot_be_written_does_not_stop_the_window() -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
 
-DARK_START = """
+# Watches the one main window (not the whole application: an app-wide filter slows every event):
+# ``at_first_paint`` runs once it has been drawn, ``when_ready`` once its content is in place.
+WATCH_MAIN_WINDOW = """
 import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from app.__main__ import main
 from app.gui import create_application
+from app.main_window import MainWindow
 from app.ui.theme import is_dark
 
-create_application(sys.argv)
-seen = []
+app = create_application(sys.argv)
+hooks = {"first paint": [], "ready": []}
+_build = MainWindow.__init__
 
-def look_then_quit():
-    app = QApplication.instance()
-    seen.append((is_dark(app.palette()), not app.windowIcon().isNull()))
+def _watched_init(self, *args, **kwargs):
+    _build(self, *args, **kwargs)
+    self.placeholder.painted.connect(lambda: [hook() for hook in hooks["first paint"]])
+    self.content_ready.connect(lambda: [QTimer.singleShot(200, hook) for hook in hooks["ready"]])
+
+MainWindow.__init__ = _watched_init
+QTimer.singleShot(60_000, QApplication.quit)  # a hang ends the test instead of blocking it
+
+def quit_all():
     for widget in QApplication.topLevelWidgets():
         widget.close()
     QApplication.quit()
+"""
 
-QTimer.singleShot(1500, look_then_quit)
+DARK_START = WATCH_MAIN_WINDOW + """
+seen = []
+
+def look_then_quit():
+    seen.append((is_dark(app.palette()), not app.windowIcon().isNull()))
+    quit_all()
+
+hooks["ready"].append(look_then_quit)
 main([])
 print("DARK, ICON", seen)
 """
@@ -146,36 +164,20 @@ def test_the_saved_theme_and_the_icon_apply_from_the_start(hearth_home: Path) ->
     assert "DARK, ICON [(True, True)]" in result.stdout, result.stdout + result.stderr
 
 
-THEME_AT_FIRST_PAINT = """
-import sys
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
-from app.__main__ import main
-from app.gui import create_application
-from app.main_window import MainWindow
-from app.ui.theme import is_dark
-
-app = create_application(sys.argv)
+THEME_AT_FIRST_PAINT = WATCH_MAIN_WINDOW + """
 seen = {}
 
-class FirstPaint(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and "first paint" not in seen and hasattr(obj, "window") \\
-                and isinstance(obj.window(), MainWindow):
-            seen["first paint"] = "dark" if is_dark(app.palette()) else "light"
-        return False
+def theme():
+    return "dark" if is_dark(app.palette()) else "light"
 
 def look_then_quit():
-    seen["later"] = "dark" if is_dark(app.palette()) else "light"
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-    QApplication.quit()
+    seen["later"] = theme()
+    quit_all()
 
-watcher = FirstPaint()
-app.installEventFilter(watcher)
-QTimer.singleShot(1500, look_then_quit)
+hooks["first paint"].append(lambda: seen.setdefault("first paint", theme()))
+hooks["ready"].append(look_then_quit)
 main([])
-print("THEME", seen["first paint"], seen["later"])
+print("THEME", seen.get("first paint"), seen.get("later"))
 """
 
 
