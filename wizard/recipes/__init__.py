@@ -19,9 +19,9 @@ from wizard.recipes.schema import SCHEMA_VERSION, Recipe
 
 NOT_RECIPES = frozenset({"catalog.toml"})
 
-__all__ = ["SCHEMA_VERSION", "AvailableRecipes", "FolderProblem", "LoadedRecipe", "Recipe", "RecipeError", "RecipeProblem",
-           "UnusableRecipe", "available_recipes", "load_recipe", "parse_recipe_bytes", "parse_recipe_text",
-           "shipped_recipe_files", "shipped_recipes", "user_recipe_files", "user_recipes_dir"]
+__all__ = ["SCHEMA_VERSION", "AvailableRecipes", "FolderProblem", "LoadedRecipe", "Recipe", "RecipeError",
+           "RecipeProblem", "UnusableRecipe", "available_recipes", "load_recipe", "parse_recipe_bytes",
+           "parse_recipe_text", "shipped_recipe_files", "shipped_recipes", "user_recipe_files", "user_recipes_dir"]
 
 
 def shipped_recipe_files() -> list[Path]:
