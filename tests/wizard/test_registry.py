@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from tests.support import tiny_model as tiny
 from tests.support.hub_mirror import HubMirror
 from wizard.download import download_from_hub
-from wizard.errors import HearthValueError
+from wizard.download.partial import FileLock
+from wizard.errors import HearthFileError, HearthValueError
 from wizard.models import (
     InstalledModel,
     ModelNotInstalledError,
@@ -25,6 +28,8 @@ from wizard.models import (
     register_download,
     register_file,
 )
+from wizard.models import registry as registry_module
+from wizard.models.registry import LOCK_FREE_READS
 from wizard.paths import hearth_paths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +111,44 @@ def test_good_entries_are_kept_when_one_entry_is_damaged() -> None:
     assert "(1 model)" in fresh.problem.user_message
     assert "sha256 is not a sha256 checksum" in fresh.problem.details
     assert "surprise is not a known key" in fresh.problem.details
+
+
+def registry_lock(registry: ModelRegistry) -> FileLock:
+    return FileLock(registry.file.with_name(registry.file.name + ".lock"))
+
+
+@pytest.mark.skipif(not LOCK_FREE_READS, reason="on Windows a read takes the lock")
+def test_listing_does_not_wait_while_another_process_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry_module, "LOCK_WAIT_SECONDS", 0.3)
+    registry = ModelRegistry()
+    registry.add(record("a--b/one.gguf"))
+    with registry_lock(registry):  # a delete of a big file, say, in another window
+        assert [m.id for m in ModelRegistry().list()] == ["a--b/one.gguf"]
+        with pytest.raises(HearthFileError, match="busy in another Hearth window"):
+            registry.add(record("c--d/two.gguf"))  # a write still waits its turn (here, too long)
+
+
+def test_a_damaged_list_is_mended_only_once_the_writer_is_done() -> None:
+    registry = ModelRegistry()
+    registry.add(record("a--b/one.gguf"))
+    registry.add(record("c--d/two.gguf"))
+    document = json.loads(registry.file.read_text())
+    document["models"][0]["sha256"] = "not a checksum"
+    registry.file.write_text(json.dumps(document))
+    lock = registry_lock(registry)
+    lock.__enter__()
+    released = threading.Timer(0.5, lock.__exit__, (None, None, None))
+    started = time.monotonic()
+    released.start()
+    try:
+        fresh = ModelRegistry()
+        assert [m.id for m in fresh.list()] == ["c--d/two.gguf"]  # read again under the lock, then mended
+        assert time.monotonic() - started >= 0.5  # not before the lock was let go
+    finally:
+        released.join()
+    assert not released.is_alive() and fresh.problem is not None
+    assert [m["id"] for m in json.loads(registry.file.read_text())["models"]] == ["c--d/two.gguf"]
+    assert len(list(registry.file.parent.glob("installed-models.json.damaged-*"))) == 1
 
 
 def test_a_registry_from_a_newer_hearth_is_left_alone() -> None:

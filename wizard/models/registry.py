@@ -6,7 +6,7 @@
     freed = registry.delete("owner--name/model.gguf").bytes_freed   # file and record
 
 Writes are atomic (temp file + ``os.replace``) and serialised between processes with a
-lock file. A damaged file never stops Hearth: the good entries are kept, the damaged
+lock file; reads take no lock (except on Windows), so listing never waits for a writer. A damaged file never stops Hearth: the good entries are kept, the damaged
 file is copied aside, and :attr:`ModelRegistry.problem` says so in plain words.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 REGISTRY_FILE_NAME = "installed-models.json"
 SCHEMA_VERSION = 1
 LOCK_WAIT_SECONDS = 10.0
+# Writes replace the file whole, so a read needs no lock and never waits for a writer (a window
+# listing models while a big file is deleted). Not on Windows: there a reader holding the file
+# open would make the writer's os.replace fail.
+LOCK_FREE_READS = os.name != "nt"
 
 
 class ModelNotInstalledError(HearthValueError, LookupError):
@@ -76,6 +81,10 @@ def is_inside(folder: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+class _NeedsRecovery(Exception):
+    """The file read without the lock is damaged: read it again under the lock, which mends it."""
+
+
 class ModelRegistry:
     """The registry file ``file`` (default: data folder) for the models folder ``models_dir``."""
 
@@ -93,6 +102,11 @@ class ModelRegistry:
             RegistryTooNewError: written by a newer Hearth.
             HearthFileError: the file exists but cannot be read.
         """
+        if LOCK_FREE_READS:
+            try:
+                return self._read(recover=False)
+            except _NeedsRecovery:
+                pass
         with self._locked():
             return self._read()
 
@@ -225,7 +239,9 @@ class ModelRegistry:
                                   hint="Check that the disk has free space, then try again.",
                                   details=f"{self.file}: {exc}") from exc
 
-    def _read(self) -> list[InstalledModel]:
+    def _read(self, *, recover: bool = True) -> list[InstalledModel]:
+        """The records in the file; a damaged file is recovered (under the lock only:
+        ``recover=False`` raises :class:`_NeedsRecovery` instead)."""
         try:
             raw = self.file.read_bytes()
         except FileNotFoundError:
@@ -237,13 +253,13 @@ class ModelRegistry:
             document = json.loads(raw)
             version = document.get("schema_version") if isinstance(document, dict) else None
         except (ValueError, UnicodeDecodeError) as exc:
-            return self._recover([], f"not JSON: {exc}")
+            return self._recover([], f"not JSON: {exc}", recover)
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise RegistryTooNewError("The list of installed models was saved by a newer version of Hearth.",
                                       details=f"schema_version={version}")
         entries = document.get("models") if isinstance(document, dict) else None
         if version != SCHEMA_VERSION or not isinstance(entries, list):
-            return self._recover([], "no schema_version 1 models list")
+            return self._recover([], "no schema_version 1 models list", recover)
         models, problems = [], []
         for index, entry in enumerate(entries):
             try:
@@ -255,10 +271,12 @@ class ModelRegistry:
                 problems.append(f"entry {index + 1} repeats {model.id}")
                 continue
             models.append(model)
-        return self._recover(models, "; ".join(problems)) if problems else models
+        return self._recover(models, "; ".join(problems), recover) if problems else models
 
-    def _recover(self, kept: list[InstalledModel], why: str) -> list[InstalledModel]:
+    def _recover(self, kept: list[InstalledModel], why: str, recover: bool) -> list[InstalledModel]:
         """Copy the damaged file aside, write back what could be read, and say so."""
+        if not recover:
+            raise _NeedsRecovery(why)
         backup = self.file.with_name(f"{self.file.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             shutil.copy2(self.file, backup)
