@@ -127,10 +127,7 @@ class ChatSession:
                 are saved; call :meth:`regenerate` after restarting the engine.
             DatabaseError: the database could not be written (nothing sent to the model).
         """
-        if not text.strip():
-            raise EmptyMessageError("There is no message to send.")
-        # Fail before saving if the message can never fit, so a retry does not leave copies behind.
-        self._assemble(text, history=[])
+        self.check_sendable(text)
         if self.conversation_id is None:
             self.conversation_id = self.store.create(profile=self.profile, model=self.model).id
         user_message = self.store.add_message(self.conversation_id, "user", text)
@@ -160,6 +157,18 @@ class ChatSession:
         return self._reply(last_user, [], on_text=on_text, cancel=cancel)
 
     # -- internals -------------------------------------------------------------------------------
+
+    def check_sendable(self, text: str) -> None:
+        """Raise what :meth:`send` would for ``text`` before saving anything (checked first, so a
+        retry leaves no copies behind and an edit removes nothing when refused).
+
+        Raises:
+            EmptyMessageError: ``text`` is blank.
+            MessageTooLongError: ``text`` cannot fit in the model's context.
+        """
+        if not text.strip():
+            raise EmptyMessageError("There is no message to send.")
+        self._assemble(text, history=[])
 
     def _assemble(self, newest: str, history: list[Message]) -> AssembledPrompt:
         memories = self.memories.list(profile=self.profile) if self.memory.enabled else []

@@ -43,6 +43,7 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editing: int | None = None
+        self._draft = ""  # what was in the box when an edit began; it comes back after the edit
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         editing_row = QHBoxLayout()
@@ -92,17 +93,23 @@ class Composer(QWidget):
         self.edit.setTextCursor(cursor)
 
     def start_edit(self, message_id: int, text: str) -> None:
+        if self.editing is None:
+            self._draft = self.text()
         self.editing = message_id
         self.set_text(text)
         self._show_editing(True)
         self.edit.setFocus()
 
     def cancel_edit(self) -> None:
-        self.editing = None
-        self.edit.clear()
-        self._show_editing(False)
+        """Stop editing an earlier message; the draft written before it comes back (a draft stays)."""
+        if self.editing is not None:
+            self.finish_edit()
 
     def finish_edit(self) -> None:
+        """The edit was sent (or cancelled): the draft written before it comes back."""
+        if self.editing is not None:
+            self.set_text(self._draft)
+        self._draft = ""
         self.editing = None
         self._show_editing(False)
 

@@ -18,7 +18,7 @@ from app.ui.chat.messages import MessageList, MessageWidget
 from app.ui.chat.runner import BROKEN, READY, REPLYING, RESTARTING, STARTING, AssistantRunner
 from app.ui.chat.status import DocumentsStatus, StatusLine, engine_memory_bytes
 from app.ui.widgets import InlineError, name_qt_parts
-from wizard.agent import ConversationStore, EmptyMessageError, MemoryStore, MessageTooLongError, TurnResult
+from wizard.agent import ConversationStore, MemoryStore, TurnResult
 from wizard.agent.store import ConversationNotFoundError
 
 MEMORY_REFRESH_MS = 2000
@@ -39,7 +39,7 @@ class ChatView(QWidget):
         self.runner = AssistantRunner(setup, self.store, self)
         self._streaming: MessageWidget | None = None
         self._streamed = ""
-        self._sent_text = ""
+        self._sent_edit: int | None = None  # the earlier message the text sent was to replace
         self._announce_ready_again = False
         self._build()
         self._connect()
@@ -207,12 +207,13 @@ class ChatView(QWidget):
     # -- sending -----------------------------------------------------------------------------
 
     def send(self, text: str) -> None:
-        """Send ``text`` (as if typed and Enter pressed); the text box is emptied."""
+        """Send ``text`` (as if typed and Enter pressed); the text box is emptied (or, after an edit,
+        given back the draft written before it)."""
         if self.runner.state != READY or not text.strip():
             return
         self.error.clear()
         replace_from = self.composer.editing
-        self._sent_text = text
+        self._sent_edit = replace_from
         if replace_from is not None:
             for widget in self.messages.messages():
                 if widget.message_id is not None and widget.message_id >= replace_from:
@@ -231,7 +232,6 @@ class ChatView(QWidget):
         widgets = self.messages.messages()
         if widgets and widgets[-1].role == "assistant" and widgets[-1].message_id is not None:
             widgets[-1].hide()
-        self._sent_text = ""
         self._begin_answer()
         self.runner.regenerate()
 
@@ -272,8 +272,7 @@ class ChatView(QWidget):
             self._conversation_id = self.runner.session.conversation_id
         self.render()
         self.conversations.refresh(current=self._conversation_id)
-        if isinstance(exc, (EmptyMessageError, MessageTooLongError)) and self._sent_text:
-            self.composer.set_text(self._sent_text)  # nothing was saved: nothing typed is lost
+        self._give_back_unsaved_text()
         self._update_composer()
         if self.runner.engine_died:
             self._announce_ready_again = True
@@ -282,6 +281,18 @@ class ChatView(QWidget):
                 f"kept. Hearth is starting {self.setup.assistant} again…")
             return
         self.show_error(exc)
+
+    def _give_back_unsaved_text(self) -> None:
+        """After a failed send: what the person sent goes back in the text box if it was not saved
+        (too long, the database refused it …), as the edit it was; nothing typed is lost."""
+        text, self.runner.unsent_text = self.runner.unsent_text, None
+        if not text:
+            return
+        if self._sent_edit is not None and any(w.message_id == self._sent_edit for w in self.messages.messages()):
+            self.composer.start_edit(self._sent_edit, text)  # what the box holds now is kept as the draft
+            return
+        typed_meanwhile = self.composer.text()
+        self.composer.set_text(f"{text}\n\n{typed_meanwhile}" if typed_meanwhile.strip() else text)
 
     def _engine_failed(self, exc: BaseException) -> None:
         self.error.show_error(exc, can_retry=True)
