@@ -98,6 +98,7 @@ class ChatSession:
         self.tools = dict(tools) if tools else None
         self.max_tool_steps = max_tool_steps
         self.memory = memory or MemoryPolicy()
+        self.saved_question: Message | None = None  # the person's message of the last send, once saved
 
     @property
     def conversation_id(self) -> int | None:
@@ -114,10 +115,14 @@ class ChatSession:
         return self.store.get(self.conversation_id) if self.conversation_id is not None else None
 
     def send(self, text: str, *, on_text: Callable[[str], None] | None = None,
-             cancel: Cancel = None) -> TurnResult:
+             cancel: Cancel = None, replace_from: int | None = None) -> TurnResult:
         """Save ``text`` as the person's message, then stream and save the reply.
 
-        ``on_text`` receives each piece of the reply as it arrives.
+        ``on_text`` receives each piece of the reply as it arrives. ``replace_from``: the id of
+        an earlier message of this conversation that ``text`` replaces, with all after it (edit
+        and send again); they go in the same transaction that saves ``text``.
+        :attr:`saved_question` is the person's message once it is saved (None until then, so
+        after an error the caller knows whether ``text`` was kept).
 
         Raises:
             EmptyMessageError: ``text`` is blank (nothing saved).
@@ -127,10 +132,13 @@ class ChatSession:
                 are saved; call :meth:`regenerate` after restarting the engine.
             DatabaseError: the database could not be written (nothing sent to the model).
         """
+        self.saved_question = None
         self.check_sendable(text)
         if self.conversation_id is None:
             self.conversation_id = self.store.create(profile=self.profile, model=self.model).id
-        user_message = self.store.add_message(self.conversation_id, "user", text)
+            replace_from = None
+        user_message = self.store.add_message(self.conversation_id, "user", text, replacing_from=replace_from)
+        self.saved_question = user_message
         notices = []
         fact = detect_remember_request(text)
         if fact and self.memory.may_keep_fact(fact):

@@ -178,8 +178,12 @@ class ConversationStore:
     # -- messages ------------------------------------------------------------------------------
 
     def add_message(self, conversation_id: int, role: str, content: str, *, model: str = "",
-                    status: str = "complete") -> Message:
+                    status: str = "complete", replacing_from: int | None = None) -> Message:
         """Append a message and commit it; the conversation's ``updated`` time moves on.
+
+        ``replacing_from``: the conversation's message with this id and every later one are
+        deleted in the same transaction (an edited message sent again): if the new one cannot
+        be saved, none of them is lost.
 
         Raises: ConversationNotFoundError, ValueError (unknown role/status), DatabaseError.
         """
@@ -188,6 +192,8 @@ class ConversationStore:
         conversation = self.get(conversation_id)
         stamp = now_text()
         with self._write() as db:
+            if replacing_from is not None:
+                db.execute("DELETE FROM messages WHERE conversation = ? AND id >= ?", (conversation_id, replacing_from))
             cursor = db.execute(
                 "INSERT INTO messages (conversation, role, content, created, model, status) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (conversation_id, role, content, stamp, model, status))

@@ -170,32 +170,14 @@ class AssistantRunner(QObject):
         session = self._ready_session()
 
         def work(_progress: Callable, cancel: threading.Event) -> TurnResult:
-            asked_before = None
             try:
-                if replace_from is not None and session.conversation_id is not None:
-                    # before anything is removed: a message too long to send must not cost the
-                    # person the one it was to replace and all after it
-                    session.check_sendable(text)
-                    for message in self.store.messages(session.conversation_id):
-                        if message.id >= replace_from:
-                            self.store.delete_message(message.id)
-                asked_before = self._questions_saved(session.conversation_id)
-                return session.send(text, on_text=self._pending.add, cancel=cancel)
+                return session.send(text, on_text=self._pending.add, cancel=cancel, replace_from=replace_from)
             except BaseException:
-                if asked_before is None or self._questions_saved(session.conversation_id) == asked_before:
+                if session.saved_question is None:  # refused or not saved: nothing was removed either
                     self.unsent_text = text  # read on the UI thread once reply_failed arrives
                 raise
 
         self._start_reply(work)
-
-    def _questions_saved(self, conversation_id: int | None) -> int | None:
-        """How many messages of the person's the conversation has (None: it cannot be read)."""
-        if conversation_id is None:
-            return 0
-        try:
-            return sum(1 for m in self.store.messages(conversation_id) if m.role == "user")
-        except HearthError:
-            return None
 
     def regenerate(self) -> None:
         """Write the answer to the last user message again (its old answer is removed)."""

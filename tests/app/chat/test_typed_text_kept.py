@@ -70,3 +70,24 @@ def test_a_draft_comes_back_after_editing_an_earlier_message(qtbot, chat) -> Non
     wait_ready(qtbot, chat)
     assert saved_messages(chat)[0][1] == "Name the capital city of Italy."
     assert chat.composer.text() == "A draft I have not sent yet"
+
+
+def test_an_edit_whose_save_fails_loses_neither_the_conversation_nor_the_edit(qtbot, chat) -> None:
+    ask(qtbot, chat, QUESTION)
+    before = saved_messages(chat)
+    # The save fails after the old messages were removed in it (as a full disk would): all is undone.
+    chat.store.connection.execute("CREATE TEMP TRIGGER refuse_messages BEFORE INSERT ON messages "
+                                  "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    try:
+        question = chat.messages.messages()[0]
+        qtbot.mouseClick(question.edit_button, Qt.MouseButton.LeftButton)
+        chat.composer.set_text("Name the capital city of Italy.")
+        qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
+        wait_ready(qtbot, chat)
+    finally:
+        chat.store.connection.execute("DROP TRIGGER refuse_messages")
+    assert chat.error.isVisible()
+    assert saved_messages(chat) == before
+    assert [w.text() for w in chat.messages.messages() if w.isVisibleTo(chat)] == [m[1] for m in before]
+    assert chat.composer.text() == "Name the capital city of Italy."
+    assert chat.composer.editing == question.message_id

@@ -87,6 +87,26 @@ def test_messages_titles_and_order(store: ConversationStore) -> None:
     assert (stored[1].prompt_tokens, stored[1].completion_tokens, stored[1].model) == (12, 7, "m1")
 
 
+def test_an_edit_sent_again_replaces_the_later_messages_in_one_transaction(store: ConversationStore) -> None:
+    conversation = store.create()
+    first = store.add_message(conversation.id, "user", "What is tea?")
+    store.add_message(conversation.id, "assistant", "A drink.")
+    asked = store.add_message(conversation.id, "user", "And coffee?")
+    store.add_message(conversation.id, "assistant", "Another drink.")
+    # The insert fails after the delete has run (as a full disk would): the delete is undone with it.
+    store.connection.execute("CREATE TEMP TRIGGER refuse_messages BEFORE INSERT ON messages "
+                             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    with pytest.raises(DatabaseError):
+        store.add_message(conversation.id, "user", "And cocoa?", replacing_from=asked.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["What is tea?", "A drink.", "And coffee?",
+                                                                    "Another drink."]
+    store.connection.execute("DROP TRIGGER refuse_messages")
+    replaced = store.add_message(conversation.id, "user", "And cocoa?", replacing_from=asked.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["What is tea?", "A drink.", "And cocoa?"]
+    assert replaced.role == "user" and store.messages(conversation.id)[0].id == first.id
+    assert store.search("coffee") == []  # the replaced words are not found any more
+
+
 def test_rename_and_its_refusals(store: ConversationStore) -> None:
     conversation = store.create(title="old")
     assert store.rename(conversation.id, "  Bread   plans ").title == "Bread plans"
