@@ -3,6 +3,7 @@
 Questions to the person (a new name, "delete for good?", where to save) are real dialogs
 opened with ``open()``, never ``exec()``: the window keeps running, and ``self.dialog`` is the
 one showing (tests answer it like a person would).
+Saving as a file is a task (a long conversation does not hold the window).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.tasks import TaskHandle, run_task
 from app.ui.widgets import destructive_question, open_dialog
-from wizard.agent import ConversationStore, write_export
+from wizard.agent import ConversationNotFoundError, ConversationStore, write_export
 from wizard.errors import HearthError
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+EXPORT_TEXT = "Save as file…"
 EXPORT_FILTERS = {"Markdown (*.md)": ".md", "JSON (*.json)": ".json"}
 
 
@@ -56,6 +59,7 @@ class ConversationPanel(QWidget):
         self.on_error = on_error
         self.export_folder = export_folder or Path.home()
         self.dialog: QDialog | None = None
+        self.export_task: TaskHandle | None = None
         self._current: int | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,7 +86,7 @@ class ConversationPanel(QWidget):
         self.delete_button = QPushButton("Delete…", self)
         self.delete_button.setAccessibleName("Delete the selected conversation")
         self.delete_button.clicked.connect(self.ask_delete)
-        self.export_button = QPushButton("Save as file…", self)
+        self.export_button = QPushButton(EXPORT_TEXT, self)
         self.export_button.setAccessibleName("Save the selected conversation as a file")
         self.export_button.setToolTip("Save as Markdown or JSON")
         self.export_button.clicked.connect(self.ask_export)
@@ -148,6 +152,8 @@ class ConversationPanel(QWidget):
         has = self.selected_id() is not None
         for button in (self.rename_button, self.delete_button, self.export_button):
             button.setEnabled(has and self.isEnabled())
+        if self.export_task is not None and self.export_task.running:
+            self.export_button.setEnabled(False)  # one file at a time; its text says "Saving…"
 
     # -- rename, delete, export ------------------------------------------------------------------
 
@@ -182,15 +188,29 @@ class ConversationPanel(QWidget):
         box.finished.connect(lambda _code: box.clickedButton() is delete and self.delete(conversation_id))
         self._open(box)
 
-    def delete(self, conversation_id: int) -> None:
+    def delete(self, conversation_id: int) -> bool:
+        """Delete the conversation for good; False (and the error shown) if the database refused."""
         try:
             self.store.delete(conversation_id)
         except HearthError as exc:
             self.on_error(exc)
+            if self._exists(conversation_id):  # refused: it stays listed (and shown)
+                self.refresh()
+                return False
         if self._current == conversation_id:
             self._current = None
         self.refresh()
         self.deleted.emit(conversation_id)
+        return True
+
+    def _exists(self, conversation_id: int) -> bool:
+        try:
+            self.store.get(conversation_id)
+        except ConversationNotFoundError:
+            return False
+        except HearthError:
+            return True  # it cannot be read, so it was not deleted either
+        return True
 
     def ask_export(self) -> None:
         conversation_id = self.selected_id()
@@ -206,18 +226,29 @@ class ConversationPanel(QWidget):
             lambda name: self.export(conversation_id, Path(name), EXPORT_FILTERS.get(dialog.selectedNameFilter(), ".md")))
         self._open(dialog)
 
-    def export(self, conversation_id: int, target: Path, suffix: str = ".md") -> Path | None:
-        """Write the conversation to ``target`` (``suffix`` added when it has none); None on failure."""
+    def export(self, conversation_id: int, target: Path, suffix: str = ".md") -> TaskHandle | None:
+        """Write the conversation to ``target`` (``suffix`` added when it has none) in a task, so a
+        long one does not hold the window; ``exported`` says when it is written, a failure is shown.
+        None if a file is still being saved."""
+        if self.export_task is not None and self.export_task.running:
+            return None
         if target.suffix.lower() not in (".md", ".json", ".markdown", ".txt"):
             target = target.with_name(target.name + suffix)
-        try:
-            written = write_export(self.store, conversation_id, target)
-        except HearthError as exc:
-            self.on_error(exc)
-            return None
+        store = self.store
+        self.export_button.setText("Saving…")
+        self.export_task = run_task(lambda _p, _c: write_export(store, conversation_id, target), parent=self,
+                                    name="save conversation as a file", on_success=self._export_written,
+                                    on_error=self.on_error, on_finished=self._export_finished)
+        self._update_buttons()
+        return self.export_task
+
+    def _export_written(self, written: Path) -> None:
         self.export_folder = written.parent
         self.exported.emit(written)
-        return written
+
+    def _export_finished(self) -> None:
+        self.export_button.setText(EXPORT_TEXT)
+        self._update_buttons()
 
     def _open(self, dialog: QDialog) -> None:
         open_dialog(self, dialog)

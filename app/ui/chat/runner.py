@@ -17,6 +17,7 @@ waiting are summarised only if the measured speed says it fits in ``CLOSE_SUMMAR
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 BATCH_MS = 40
 CLOSE_SUMMARY_SECONDS = 4.0
 SUMMARY_STOP_SECONDS = 5.0  # a reply waits at most this long for a stopped summary to let go
+SUMMARY_WAIT_STEP = 0.05
 CHARS_PER_TOKEN = 4  # for the estimate only
 STOPPED, STARTING, READY, REPLYING, RESTARTING, BROKEN = (
     "stopped", "starting", "ready", "replying", "restarting", "broken")
@@ -208,12 +210,29 @@ class AssistantRunner(QObject):
             summary.cancel()  # the person comes first; the summary is written later
 
         def after_the_summary(progress: Callable, cancel: threading.Event) -> TurnResult:
-            if summary is not None:
-                summary.wait(SUMMARY_STOP_SECONDS)  # the engine writes one answer at a time
-            return work(progress, cancel)
+            waited = 0.0
+            while summary is not None and not cancel.is_set() and waited < SUMMARY_STOP_SECONDS:
+                if summary.wait(SUMMARY_WAIT_STEP):  # the engine writes one answer at a time
+                    break
+                waited += SUMMARY_WAIT_STEP  # Stop is not kept waiting for the summary
+            return self._without_an_empty_stopped_reply(work(progress, cancel))
 
         self._reply_task = run_task(after_the_summary, name="reply", on_success=self._reply_succeeded,
                                     on_error=self._reply_broke)
+
+    def _without_an_empty_stopped_reply(self, result: TurnResult) -> TurnResult:
+        """Stopped before its first word (Stop pressed while a summary was still letting go of the
+        engine, say): the question stays, but no empty "No answer came." reply is kept; Regenerate
+        answers it. Runs in the reply's task."""
+        reply = result.reply
+        if not result.stopped or reply is None or reply.content.strip():
+            return result
+        try:
+            self.store.delete_message(reply.id)
+        except HearthError as exc:  # it stays, shown as an answer that did not come
+            log.warning("an empty stopped reply could not be removed: %s", exc)
+            return result
+        return dataclasses.replace(result, reply=None)
 
     def _flush(self) -> None:
         text = self._pending.take()

@@ -41,6 +41,7 @@ class ChatView(QWidget):
         self._streamed = ""
         self._sent_edit: int | None = None  # the earlier message the text sent was to replace
         self._announce_ready_again = False
+        self._been_ready = False
         self._build()
         self._connect()
         self.show_conversation(None)
@@ -129,6 +130,8 @@ class ChatView(QWidget):
         if self.documents is not None and self.documents.task is not None:
             self.documents.task.cancel()
             self.documents.task.wait(10)
+        if self.conversations.export_task is not None:
+            self.conversations.export_task.wait(10)  # it reads the database about to be closed
         self.runner.shutdown()
         if self._owns_store:
             self.store.close()
@@ -258,6 +261,9 @@ class ChatView(QWidget):
     def _reply_done(self, result: TurnResult) -> None:
         self._conversation_id = self.runner.session.conversation_id if self.runner.session else None
         self._settle_messages()
+        if result.stopped and result.reply is None:
+            self.messages.add_notice(f"Stopped before {self.setup.assistant} wrote anything. "
+                                     "Press Regenerate for an answer.")
         for notice in result.notices:
             self.messages.add_notice(notice.message)
         if result.notices:
@@ -313,9 +319,18 @@ class ChatView(QWidget):
         self.conversations.setEnabled(state != REPLYING)
         self.memory.setEnabled(state != REPLYING)
         self._update_composer()
-        if state == READY:
+        if state == READY and self._focus_belongs_in_the_text_box():
             self.composer.edit.setFocus()
+        if state == READY:
+            self._been_ready = True
         self.state_changed.emit(state)
+
+    def _focus_belongs_in_the_text_box(self) -> bool:
+        """On the first "ready", or when the focus is in the chat itself (or nowhere): a person
+        working in the conversation list, the search, the memory panel … is not pulled away."""
+        focus = self.window().focusWidget()
+        chat_pane = self.composer.parentWidget()
+        return not self._been_ready or focus is None or focus is self or chat_pane.isAncestorOf(focus)
 
     def _can_regenerate(self) -> bool:
         if self._conversation_id is None:

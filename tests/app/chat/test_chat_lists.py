@@ -65,29 +65,66 @@ def test_a_bad_name_is_refused_in_plain_words(qtbot, chat) -> None:
     assert panel.titles() == [QUESTION]
 
 
-def test_export_writes_markdown_and_json_files(qtbot, chat, tmp_path) -> None:
+def test_a_delete_the_database_refuses_keeps_the_conversation_shown_and_listed(qtbot, chat) -> None:
     ask(qtbot, chat, QUESTION)
+    conversation, before = chat.conversation_id, saved_messages(chat)
     panel = chat.conversations
     panel.list.setCurrentRow(0)
+    chat.store.connection.execute("PRAGMA query_only = ON")  # the database refuses every write
+    try:
+        qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+        click_box_button(panel.dialog, "Delete the conversation for good")
+    finally:
+        chat.store.connection.execute("PRAGMA query_only = OFF")
+    assert chat.error.isVisible() and "could not" in chat.error.message.text()
+    assert chat.store.get(conversation)  # still there, so still shown and listed
+    assert chat.conversation_id == conversation and saved_messages(chat) == before
+    assert [w.text() for w in chat.messages.messages()] == [m[1] for m in before]
+    assert panel.titles() == [QUESTION] and panel.selected_id() == conversation
+
+
+def export_through_the_dialog(qtbot, chat, folder, name: str, name_filter: str) -> None:
+    """Save as file, answered like a person would; the file is written in a task meanwhile."""
+    panel = chat.conversations
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    dialog = panel.dialog
+    assert isinstance(dialog, QFileDialog) and dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
+    dialog.setDirectory(str(folder))
+    dialog.selectNameFilter(name_filter)
+    dialog.selectFile(str(folder / name))
+    dialog.accept()
+    # written off the UI thread: the button says so, and the text box can be typed in meanwhile
+    assert panel.export_button.text() == "Saving…" and not panel.export_button.isEnabled()
+    qtbot.keyClicks(chat.composer.edit, "!")
+    qtbot.waitUntil(lambda: not panel.export_task.running, timeout=30_000)
+    assert panel.export_button.text() == "Save as file…" and panel.export_button.isEnabled()
+
+
+def test_export_writes_markdown_and_json_files(qtbot, chat, tmp_path) -> None:
+    ask(qtbot, chat, QUESTION)
+    chat.composer.set_text("A draft")
+    chat.conversations.list.setCurrentRow(0)
+    exported = []
+    chat.conversations.exported.connect(exported.append)
     for name, name_filter in (("trip", "JSON (*.json)"), ("trip-notes.md", "Markdown (*.md)")):
-        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
-        dialog = panel.dialog
-        assert isinstance(dialog, QFileDialog) and dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
-        dialog.setDirectory(str(tmp_path))
-        dialog.selectNameFilter(name_filter)
-        dialog.selectFile(str(tmp_path / name))
-        dialog.accept()
+        export_through_the_dialog(qtbot, chat, tmp_path, name, name_filter)
+    assert exported == [tmp_path / "trip.json", tmp_path / "trip-notes.md"]
     exported = json.loads((tmp_path / "trip.json").read_text(encoding="utf-8"))
     assert exported["ai_generated"] is True
     assert [m["content"] for m in exported["messages"]] == [m[1] for m in saved_messages(chat)]
     markdown = (tmp_path / "trip-notes.md").read_text(encoding="utf-8")
     assert QUESTION in markdown and "AI-generated" in markdown and "Paris" in markdown
+    assert chat.composer.text() == "A draft!!" and not chat.error.isVisible()  # nothing typed was touched
 
 
 def test_export_to_a_folder_that_cannot_be_written_says_so(qtbot, chat, tmp_path) -> None:
     ask(qtbot, chat, QUESTION)
-    assert chat.conversations.export(chat.conversation_id, tmp_path / "missing-folder" / "x.md") is None
+    chat.composer.set_text("A draft")
+    chat.conversations.list.setCurrentRow(0)
+    export_through_the_dialog(qtbot, chat, tmp_path, "missing-folder/x.md", "Markdown (*.md)")
     assert chat.error.isVisible() and "could not save" in chat.error.message.text()
+    assert not (tmp_path / "missing-folder").exists()
+    assert chat.composer.text() == "A draft!"
 
 
 def test_memories_are_shown_changed_and_forgotten(qtbot, chat) -> None:

@@ -7,12 +7,20 @@ The real tiny model in the real engine process, the real database, the real main
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 
 from app.main_window import MainWindow
 from app.ui.chat import runner as runner_module
 from app.ui.chat.runner import READY
-from tests.app.chat.conftest import QUESTION, ask, engine_children, make_profile, open_main_window, saved_messages
+from tests.app.chat.conftest import (
+    QUESTION,
+    ask,
+    engine_children,
+    make_profile,
+    open_main_window,
+    saved_messages,
+    wait_ready,
+)
 from wizard.agent import ConversationStore, MemoryStore
 
 SUMMARIES_RECIPE = '''
@@ -72,6 +80,25 @@ def test_a_reply_asked_for_during_a_summary_comes_first(qtbot, chat) -> None:
     assert not chat.error.isVisible()
     # the summary that was stopped for the reply is written afterwards
     qtbot.waitUntil(lambda: left in summaries(), timeout=60_000)
+
+
+def test_stop_while_the_reply_waits_for_a_summary_keeps_the_question_and_no_empty_answer(qtbot, chat) -> None:
+    ask(qtbot, chat, "Write a short poem about the sea.")
+    chat.show_conversation(None)
+    qtbot.waitUntil(lambda: chat.runner.engine.client().health()["busy"], timeout=30_000)  # summarising
+    chat.composer.set_text(QUESTION)
+    qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
+    assert chat.runner._summary_task.running  # the reply waits for the summary to let go of the engine
+    qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Escape)
+    wait_ready(qtbot, chat)
+    assert saved_messages(chat) == [("user", QUESTION, "complete")]  # no empty "No answer came."
+    assert [(w.role, w.text()) for w in chat.messages.messages()] == [("user", QUESTION)]
+    assert any("Stopped before" in n.text() for n in chat.messages.notices())
+    assert not chat.error.isVisible() and chat.composer.regenerate_button.isEnabled()
+    qtbot.mouseClick(chat.composer.regenerate_button, Qt.MouseButton.LeftButton)
+    wait_ready(qtbot, chat)
+    [_, (role, answer, status)] = saved_messages(chat)
+    assert (role, status) == ("assistant", "complete") and "Paris" in answer
 
 
 def test_closing_summarises_the_open_conversation_when_it_fits_the_time(qtbot, profile, monkeypatch) -> None:

@@ -139,6 +139,21 @@ def test_tab_order_reaches_the_message_box_and_escape_is_harmless_when_idle(qtbo
     assert chat.runner.state == READY
 
 
+def test_getting_ready_again_leaves_the_keyboard_focus_where_the_person_is(qtbot, chat) -> None:
+    assert chat.window().focusWidget() is chat.composer.edit  # the first time: ready to type
+    chat.side.setCurrentWidget(chat.memory)
+    chat.side.setCurrentWidget(chat.conversations)
+    for place in (chat.conversations.search, chat.conversations.list):
+        place.setFocus()
+        chat.runner.restart()  # what happens after the engine stopped unexpectedly
+        wait_ready(qtbot, chat)
+        assert chat.window().focusWidget() is place
+    chat.messages.setFocus()  # in the chat itself: the text box is where to go next
+    chat.runner.restart()
+    wait_ready(qtbot, chat)
+    assert chat.window().focusWidget() is chat.composer.edit
+
+
 def test_window_size_and_splitter_are_remembered(qtbot, profile, window) -> None:
     window.resize(720, 540)
     window.chat.splitter.setSizes([200, 480])
