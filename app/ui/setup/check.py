@@ -224,6 +224,7 @@ class CheckPage(SetupPage):
         self._handle: TaskHandle | None = None
         self._checked_for: tuple | None = None
         self._generation = 0
+        self._start_when_free = False
 
     def _key(self) -> tuple:
         a = self.answers
@@ -237,9 +238,12 @@ class CheckPage(SetupPage):
     def cleanupPage(self) -> None:  # noqa: N802 (Qt's name)
         self.stop_tasks()
 
+    def stop_tasks(self) -> None:
+        """Stop, Back, or the wizard closing: a check waiting to start again does not start either."""
+        self._start_when_free = False
+        super().stop_tasks()
+
     def start_check(self) -> None:
-        if self.running_tasks():
-            return
         a = self.answers
         a.check_reply, a.check_tokens_per_second = "", None
         a.check_plan, a.check_peak_ram_bytes = None, None
@@ -251,8 +255,13 @@ class CheckPage(SetupPage):
         self.stepped_down.clear()
         self.stepped_down.hide()
         self._set_running(True)
-        self._generation += 1
+        self._generation += 1  # what an earlier check still reports is not for these answers
         generation = self._generation
+        if self.running_tasks():  # a stopped check is still winding down (its engine loading, say)
+            self.stop_tasks()
+            self._start_when_free = True
+            self.status.setText("Getting ready…")
+            return
         path, plan, recipe, name = a.model_path, a.model.plan, a.recipe.recipe, a.person_name
         from wizard.recommend import ram_budget
 
@@ -265,7 +274,15 @@ class CheckPage(SetupPage):
             on_progress=lambda event: generation == self._generation and self._progress(event),
             on_success=lambda result: generation == self._generation and self._passed(result, key),
             on_error=lambda exc: generation == self._generation and self._failed(exc),
-            on_finished=lambda: self._set_running(False)))
+            on_finished=self._task_ended))
+
+    def _task_ended(self) -> None:
+        self._set_running(False)
+        if self._start_when_free:
+            self._start_when_free = False
+            self.start_check()
+        elif not self.answers.check_reply and not self.error.isVisible():
+            self._failed(CheckStopped("The check was stopped."))  # stopped while waiting to start again
 
     def _progress(self, event: tuple[str, str]) -> None:
         kind, text = event

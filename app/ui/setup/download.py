@@ -98,6 +98,7 @@ class DownloadPage(SetupPage):
         self._pause = threading.Event()
         self._generation = 0
         self._start_when_free = False
+        self._bar_shows: tuple[str, str] | None = None  # (repo, file) whose bytes the bar counts
 
     # ---- lifecycle -------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 (Qt's name)
@@ -130,6 +131,10 @@ class DownloadPage(SetupPage):
         pause, services = self._pause, self.services
         from app.ui.settings.state import SESSION_SECRETS  # a token kept "for this session only"
         self.error.clear()
+        if self._bar_shows != (entry.repo, entry.file):  # another model: its bytes start from nothing
+            self._bar_shows = (entry.repo, entry.file)
+            self.bar.setValue(0)
+            self.numbers.clear()
         self._set_state(RUNNING)
         self.status.setText("Connecting…")
 
@@ -147,6 +152,7 @@ class DownloadPage(SetupPage):
             on_finished=self._task_ended))
 
     def pause(self) -> None:
+        self._start_when_free = False  # a start waiting for a stopped transfer is not wanted any more
         if self.state == RUNNING:
             self._pause.set()
             self._set_state(PAUSING)
@@ -156,6 +162,7 @@ class DownloadPage(SetupPage):
             self.start_download()
 
     def cancel_download(self) -> None:
+        self._start_when_free = False
         if self._handle is not None and self._handle.running:
             self._handle.cancel()
 
@@ -168,8 +175,11 @@ class DownloadPage(SetupPage):
     # ---- what the task reports (on the UI thread) ---------------------------------------
     def _progress(self, event: DownloadProgress) -> None:
         self.last_progress = event
-        if event.bytes_total:
-            self.bar.setValue(int(event.fraction * 1000))
+        # "verifying" re-reads bytes already here (the part kept from last time) from byte 0: the
+        # bar keeps showing what is downloaded instead of running back to the start
+        checking = event.state == "verifying"
+        if event.bytes_total and not checking:
+            self.bar.setValue(min(1000, int(event.fraction * 1000)))
         if event.message:
             self.status.setText(event.message)
         elif event.state == "downloading":
@@ -178,7 +188,8 @@ class DownloadPage(SetupPage):
             self.status.setText("Checking the downloaded file…")
         parts = []
         if event.bytes_total:
-            parts.append(f"{plain_bytes(event.bytes_done)} of {plain_bytes(event.bytes_total)}")
+            parts.append(f"{plain_bytes(event.bytes_done)} of {plain_bytes(event.bytes_total)}"
+                         + (" checked" if checking else ""))
         if event.state == "downloading" and event.speed > 0:
             parts.append(f"{plain_bytes(event.speed)} per second")
             left = plain_duration(event.eta)
