@@ -28,6 +28,8 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
+from wizard.errors import StoppedByPerson
+
 log = logging.getLogger(__name__)
 
 Work = Callable[[Callable[[Any], None], threading.Event], Any]
@@ -86,7 +88,10 @@ class _Runner(QRunnable):
         try:
             result = self._work(handle.signals.progressed.emit, handle.cancel_event)
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the UI, none is lost
-            log.error("Task %r failed", handle.name, exc_info=exc)
+            if isinstance(exc, StoppedByPerson):  # an outcome the person asked for, not a failure
+                log.info("Task %r stopped: %s", handle.name, exc.user_message)
+            else:
+                log.error("Task %r failed", handle.name, exc_info=exc)
             handle.signals.failed.emit(exc)
         else:
             handle.signals.succeeded.emit(result)

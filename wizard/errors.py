@@ -36,6 +36,11 @@ class HearthError(Exception):
         return "\n".join(lines)
 
 
+class StoppedByPerson(HearthError):
+    """Base of the errors that only say the person stopped the work (Cancel, Pause, Back): an
+    outcome to show, not a failure to log with a traceback."""
+
+
 class HearthFileError(HearthError, OSError):
     """A file or folder could not be read, written or found."""
 

@@ -38,7 +38,7 @@ from wizard.agent.database import database_path
 from wizard.agent.export import export_json, export_markdown
 from wizard.agent.memory import MemoryStore
 from wizard.agent.store import ConversationStore
-from wizard.errors import HearthError, HearthFileError
+from wizard.errors import HearthError, HearthFileError, StoppedByPerson
 from wizard.paths import hearth_paths
 from wizard.recipes.plan import profiles_dir
 from wizard.settings import load_settings, render_settings
@@ -73,7 +73,7 @@ keyring and never writes them to a file.
 """
 
 
-class ExportCancelled(HearthError):
+class ExportCancelled(StoppedByPerson):
     """The person stopped the export; nothing was written at the target."""
 
     default_hint = "Start the export again when you are ready."

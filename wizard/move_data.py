@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from wizard.download.disk import DiskUsageFunction, check_free_space
-from wizard.errors import HearthError, HearthFileError, HearthValueError
+from wizard.errors import HearthError, HearthFileError, HearthValueError, StoppedByPerson
 from wizard.paths import HOME_ENV, hearth_paths, portable_root, set_data_location
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class MoveNotAllowedError(HearthValueError):
     default_hint = "Choose an empty folder (or a new one) on another disk or elsewhere on this one."
 
 
-class MoveCancelled(HearthError):
+class MoveCancelled(StoppedByPerson):
     """The person stopped the move; the old folder is still in use and complete."""
 
     default_hint = "Your data is where it was. Start the move again when you are ready."

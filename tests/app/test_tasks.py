@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -178,3 +179,26 @@ def test_thousands_of_progress_reports_leave_python_intact() -> None:
                             timeout=120, env=dict(os.environ), cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RECEIVED 3001" in result.stdout
+
+
+def test_a_stop_the_person_asked_for_is_logged_as_an_outcome_not_a_failure(qtbot, caplog) -> None:
+    from wizard.download import DownloadCancelled
+
+    errors: list[BaseException] = []
+    caplog.set_level(logging.INFO, logger="app.tasks")
+
+    def stopped(progress, cancel):
+        raise DownloadCancelled("The download was stopped.")
+
+    def broken(progress, cancel):
+        raise ValueError("boom")
+
+    for work in (stopped, broken):
+        handle = run_task(work, name=work.__name__, on_error=errors.append)
+        qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    assert [type(exc) for exc in errors] == [DownloadCancelled, ValueError]  # both still reach the window
+    records = {record.getMessage(): record for record in caplog.records if record.name == "app.tasks"}
+    stop = records["Task 'stopped' stopped: The download was stopped."]
+    assert stop.levelno == logging.INFO and stop.exc_info is None
+    failure = records["Task 'broken' failed"]
+    assert failure.levelno == logging.ERROR and failure.exc_info is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wizard.errors import HearthError, HearthFileError, HearthNetworkError, HearthValueError
+from wizard.errors import HearthError, HearthFileError, HearthNetworkError, HearthValueError, StoppedByPerson
 
 GB = 1_000_000_000
 
@@ -76,7 +76,7 @@ class DownloadBusyError(HearthFileError):
     default_hint = "Wait for the other download to finish, or stop it first."
 
 
-class DownloadCancelled(HearthError):
+class DownloadCancelled(StoppedByPerson):
     """The person stopped the download; the part already fetched is kept for next time."""
 
     default_hint = "Start the same download again to continue where it stopped."

@@ -32,7 +32,7 @@ from wizard.download.errors import DownloadCancelled
 from wizard.download.names import inside
 from wizard.download.partial import fsync_folder, hash_prefix, write_text_atomic
 from wizard.download.progress import ProgressCallback, ProgressReporter
-from wizard.errors import HearthError, HearthFileError, HearthValueError
+from wizard.errors import HearthError, HearthFileError, HearthValueError, StoppedByPerson
 from wizard.models import InstalledModel, ModelRegistry, ModelSource, register_file
 from wizard.packs.manifest import MANIFEST_NAME, PackEntry, PackManifest, PackSource, read_manifest, render_manifest
 from wizard.packs.recipes import PackRecipe, check_recipes, install_recipes, recipes_using
@@ -49,7 +49,7 @@ class PackFileDamagedError(HearthValueError):
     default_hint = "Copy the pack again from a good copy, or make it again with “hearth pack export”."
 
 
-class PackCancelled(HearthError):
+class PackCancelled(StoppedByPerson):
     """The person stopped the copy; nothing was installed (or no manifest was written)."""
 
     default_hint = "Start it again when you are ready."

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QProgressBar, QPushBu
 from app.tasks import TaskHandle, run_task
 from app.ui.setup.base import SetupPage
 from app.ui.widgets import InlineError, scaled_font_label
-from wizard.errors import HearthError
+from wizard.errors import HearthError, StoppedByPerson
 
 if TYPE_CHECKING:  # the engine, measuring and recommending code load when the check runs
     from wizard.engine import LoadPlan
@@ -34,7 +34,7 @@ CHECK_MAX_TOKENS = 64  # one sentence; a longer reply would only make the check 
 MEASURING = "Measuring how much memory it needs…"
 
 
-class CheckStopped(HearthError):
+class CheckStopped(StoppedByPerson):
     """The person stopped the check before the first reply."""
 
     default_hint = "Press Try again to check the model."
