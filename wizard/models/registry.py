@@ -6,8 +6,9 @@
     freed = registry.delete("owner--name/model.gguf").bytes_freed   # file and record
 
 Writes are atomic (temp file + ``os.replace``) and serialised between processes with a
-lock file; reads take no lock (except on Windows), so listing never waits for a writer. A damaged file never stops Hearth: the good entries are kept, the damaged
-file is copied aside, and :attr:`ModelRegistry.problem` says so in plain words.
+lock file; reads take no lock (except on Windows), so listing never waits for a writer. A
+damaged file never stops Hearth: the good entries are kept, the damaged file is copied
+aside, and :attr:`ModelRegistry.problem` says so in plain words.
 """
 
 from __future__ import annotations
