@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from tests.app.chat.conftest import QUESTION, ask, saved_messages
+from tests.support.sqlite_refusals import refusing_writes
 
 
 def answer_input(qtbot, dialog: QInputDialog, text: str) -> None:
@@ -70,12 +71,9 @@ def test_a_delete_the_database_refuses_keeps_the_conversation_shown_and_listed(q
     conversation, before = chat.conversation_id, saved_messages(chat)
     panel = chat.conversations
     panel.list.setCurrentRow(0)
-    chat.store.connection.execute("PRAGMA query_only = ON")  # the database refuses every write
-    try:
+    with refusing_writes(chat.store.connection):
         qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
         click_box_button(panel.dialog, "Delete the conversation for good")
-    finally:
-        chat.store.connection.execute("PRAGMA query_only = OFF")
     assert chat.error.isVisible() and "could not" in chat.error.message.text()
     assert chat.store.get(conversation)  # still there, so still shown and listed
     assert chat.conversation_id == conversation and saved_messages(chat) == before

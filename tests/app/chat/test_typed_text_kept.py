@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from tests.app.chat.conftest import QUESTION, ask, saved_messages, wait_ready
+from tests.support.sqlite_refusals import refusing_new_messages, refusing_writes
 
 TOO_LONG = "tea " * 6000  # far more than the tiny model's 2048 tokens
 
@@ -27,13 +28,10 @@ def test_an_edit_too_long_to_send_keeps_the_conversation_and_the_edit(qtbot, cha
 def test_a_message_that_could_not_be_saved_goes_back_in_the_text_box(qtbot, chat) -> None:
     ask(qtbot, chat, QUESTION)
     before = saved_messages(chat)
-    chat.store.connection.execute("PRAGMA query_only = ON")  # the database refuses every write
-    try:
+    with refusing_writes(chat.store.connection):
         chat.composer.set_text("Name the capital city of Italy.")
         qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
         wait_ready(qtbot, chat)
-    finally:
-        chat.store.connection.execute("PRAGMA query_only = OFF")
     assert chat.error.isVisible()
     assert saved_messages(chat) == before
     assert chat.composer.text() == "Name the capital city of Italy."  # nothing typed is lost
@@ -76,16 +74,12 @@ def test_an_edit_whose_save_fails_loses_neither_the_conversation_nor_the_edit(qt
     ask(qtbot, chat, QUESTION)
     before = saved_messages(chat)
     # The save fails after the old messages were removed in it (as a full disk would): all is undone.
-    chat.store.connection.execute("CREATE TEMP TRIGGER refuse_messages BEFORE INSERT ON messages "
-                                  "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-    try:
+    with refusing_new_messages(chat.store.connection):
         question = chat.messages.messages()[0]
         qtbot.mouseClick(question.edit_button, Qt.MouseButton.LeftButton)
         chat.composer.set_text("Name the capital city of Italy.")
         qtbot.keyClick(chat.composer.edit, Qt.Key.Key_Return)
         wait_ready(qtbot, chat)
-    finally:
-        chat.store.connection.execute("DROP TRIGGER refuse_messages")
     assert chat.error.isVisible()
     assert saved_messages(chat) == before
     assert [w.text() for w in chat.messages.messages() if w.isVisibleTo(chat)] == [m[1] for m in before]

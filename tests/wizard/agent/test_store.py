@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sqlite_refusals import refusing_new_messages
 from wizard.agent.database import MIGRATIONS, DatabaseError, DatabaseTooNewError, database_path, open_database
 from wizard.agent.memory import MemoryStore
 from wizard.agent.store import (
@@ -94,13 +95,10 @@ def test_an_edit_sent_again_replaces_the_later_messages_in_one_transaction(store
     asked = store.add_message(conversation.id, "user", "And coffee?")
     store.add_message(conversation.id, "assistant", "Another drink.")
     # The insert fails after the delete has run (as a full disk would): the delete is undone with it.
-    store.connection.execute("CREATE TEMP TRIGGER refuse_messages BEFORE INSERT ON messages "
-                             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-    with pytest.raises(DatabaseError):
+    with refusing_new_messages(store.connection), pytest.raises(DatabaseError):
         store.add_message(conversation.id, "user", "And cocoa?", replacing_from=asked.id)
     assert [m.content for m in store.messages(conversation.id)] == ["What is tea?", "A drink.", "And coffee?",
                                                                     "Another drink."]
-    store.connection.execute("DROP TRIGGER refuse_messages")
     replaced = store.add_message(conversation.id, "user", "And cocoa?", replacing_from=asked.id)
     assert [m.content for m in store.messages(conversation.id)] == ["What is tea?", "A drink.", "And cocoa?"]
     assert replaced.role == "user" and store.messages(conversation.id)[0].id == first.id
