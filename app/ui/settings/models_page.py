@@ -76,6 +76,7 @@ class ModelsPage(QWidget):
         self.state = state
         self.registry = ModelRegistry()
         self.tasks: list[TaskHandle] = []
+        self._removal: TaskHandle | None = None  # one model is removed at a time
         layout = QVBoxLayout(self)
         intro = QLabel("The AI models on this computer. Removing one deletes its file and gives the space back.")
         intro.setWordWrap(True)
@@ -139,7 +140,7 @@ class ModelsPage(QWidget):
         self._enable()
 
     def _enable(self) -> None:
-        removing = any(task.running and task.name == "remove model" for task in self.tasks)
+        removing = self._removal is not None and self._removal.running
         self.remove_button.setEnabled(self.model_list.currentItem() is not None and not removing)
 
     def selected_id(self) -> str | None:
@@ -186,6 +187,7 @@ class ModelsPage(QWidget):
         handle = run_task(lambda _progress, _cancel: self.registry.delete(model_id), parent=self,
                           name="remove model", on_success=done, on_error=failed, on_finished=finished)
         self.tasks.append(handle)
+        self._removal = handle
         return handle
 
     # ---- adding --------------------------------------------------------------------------
